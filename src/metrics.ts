@@ -1,0 +1,55 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one node. A registry per app instance, so tests can run several in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
+  return {
+    registry,
+    openStreams: new Gauge({
+      name: 'parley_open_streams',
+      help: 'Event streams open on this node',
+      labelNames: ['transport'],
+      registers: [registry],
+    }),
+    eventsDelivered: new Counter({
+      name: 'parley_events_delivered_total',
+      help: 'Events written to client streams',
+      registers: [registry],
+    }),
+    listenerReconnects: new Counter({
+      name: 'parley_listener_reconnects_total',
+      help: 'Times the LISTEN connection was re-established',
+      registers: [registry],
+    }),
+    listenerUp: new Gauge({
+      name: 'parley_listener_up',
+      help: '1 while the LISTEN connection is listening and caught up',
+      registers: [registry],
+    }),
+    listenerPos: new Gauge({
+      name: 'parley_listener_pos',
+      help: 'Last event log pos dispatched by this node',
+      registers: [registry],
+    }),
+    replayedEvents: new Counter({
+      name: 'parley_replayed_events_total',
+      help: 'Events sent from the log to resuming streams',
+      registers: [registry],
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'parley_slow_consumer_closes_total',
+      help: 'Streams closed because their unsent bytes passed the limit',
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'parley_http_request_duration_seconds',
+      help: 'HTTP request durations',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,158 @@
+import type { Sql } from '../db/client.ts';
+import type { Metrics } from '../metrics.ts';
+import { isMembershipEvent, type StreamEvent } from './event.ts';
+import { snapshot } from './log.ts';
+import { replay } from './replay.ts';
+import { applyDurable, type Subscriber } from './subscriber.ts';
+
+export interface AttachResult {
+  resumed: boolean;
+  reset: boolean;
+  replayed: number;
+  /** Every event up to here has been considered for the stream. */
+  lastPos: number;
+}
+
+/**
+ * Routes events to the streams open on this node. Durable events arrive in pos order from the
+ * listener; each subscriber's membership is updated by the member events themselves, so routing
+ * needs no database round trip and entitlement is judged as of each event.
+ */
+export class Hub {
+  private readonly byChannel = new Map<string, Set<Subscriber>>();
+  private readonly byUser = new Map<string, Set<Subscriber>>();
+  /** Subscribers still catching up from the log: live events wait in their buffers. */
+  private readonly pending = new Map<Subscriber, StreamEvent[]>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly metrics: Metrics,
+  ) {}
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n + this.pending.size;
+  }
+
+  usersOnline(): string[] {
+    return [...this.byUser.keys()];
+  }
+
+  subscribersOf(userId: string): ReadonlySet<Subscriber> | undefined {
+    return this.byUser.get(userId);
+  }
+
+  /**
+   * Registers a stream: snapshot (head + channels), replay from `resumeFrom` if given, then the
+   * events that arrived meanwhile, then live. Nothing is missed or repeated across the hand-over
+   * because every step is keyed by pos.
+   */
+  async attach(
+    sub: Subscriber,
+    resumeFrom: number | undefined,
+    onStart: (info: { resumed: boolean; reset: boolean }) => void,
+  ): Promise<AttachResult> {
+    this.pending.set(sub, []);
+    try {
+      const snap = await snapshot(this.sql, sub.userId);
+      let resumed = false;
+      let reset = false;
+      let replayed = 0;
+      if (resumeFrom !== undefined && (resumeFrom < snap.prunedThrough || resumeFrom > snap.head)) {
+        reset = true;
+      } else if (resumeFrom !== undefined) {
+        resumed = true;
+      }
+      onStart({ resumed, reset });
+      if (resumed) {
+        replayed = await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
+        this.metrics.replayedEvents.inc(replayed);
+      }
+      if (!resumed) {
+        sub.channels = new Set(snap.channels);
+        sub.lastPos = snap.head;
+      }
+      // No await from here on: the buffer is drained and the subscriber goes live in one turn.
+      const buffered = this.pending.get(sub) ?? [];
+      this.pending.delete(sub);
+      for (const ev of buffered) applyDurable(sub, ev);
+      this.index(sub);
+      return { resumed, reset, replayed, lastPos: sub.lastPos };
+    } catch (err) {
+      this.pending.delete(sub);
+      throw err;
+    }
+  }
+
+  detach(sub: Subscriber): void {
+    this.pending.delete(sub);
+    for (const ch of sub.channels) this.removeFrom(this.byChannel, ch, sub);
+    this.removeFrom(this.byUser, sub.userId, sub);
+  }
+
+  /** A durable event from the log, in pos order. */
+  dispatch(ev: StreamEvent): void {
+    for (const buf of this.pending.values()) buf.push(ev);
+    const candidates = new Set<Subscriber>();
+    if (ev.targetUserIds) {
+      for (const u of ev.targetUserIds) for (const s of this.byUser.get(u) ?? []) candidates.add(s);
+    } else if (ev.channelId) {
+      for (const s of this.byChannel.get(ev.channelId) ?? []) candidates.add(s);
+    }
+    const subject = isMembershipEvent(ev.type) && ev.subjectUserId ? this.byUser.get(ev.subjectUserId) : undefined;
+    for (const s of subject ?? []) candidates.add(s);
+    for (const s of candidates) {
+      if (applyDurable(s, ev)) this.metrics.eventsDelivered.inc();
+    }
+    if (subject && ev.channelId) {
+      for (const s of subject) {
+        if (s.channels.has(ev.channelId)) this.addTo(this.byChannel, ev.channelId, s);
+        else this.removeFrom(this.byChannel, ev.channelId, s);
+      }
+    }
+  }
+
+  /** An ephemeral event (typing, presence): to the channel's members, or to `channels`' members. */
+  dispatchEphemeral(ev: StreamEvent, channels?: string[]): void {
+    const seen = new Set<Subscriber>();
+    const ids = channels ?? (ev.channelId ? [ev.channelId] : []);
+    for (const ch of ids) {
+      for (const s of this.byChannel.get(ch) ?? []) {
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (s.send(ev)) this.metrics.eventsDelivered.inc();
+      }
+    }
+    for (const u of ev.targetUserIds ?? []) {
+      for (const s of this.byUser.get(u) ?? []) {
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (s.send(ev)) this.metrics.eventsDelivered.inc();
+      }
+    }
+  }
+
+  closeAll(reason: string): void {
+    for (const set of [...this.byUser.values()]) for (const s of [...set]) s.close(reason);
+    for (const s of [...this.pending.keys()]) s.close(reason);
+  }
+
+  private index(sub: Subscriber): void {
+    this.addTo(this.byUser, sub.userId, sub);
+    for (const ch of sub.channels) this.addTo(this.byChannel, ch, sub);
+  }
+
+  private addTo(map: Map<string, Set<Subscriber>>, key: string, sub: Subscriber): void {
+    const set = map.get(key);
+    if (set) set.add(sub);
+    else map.set(key, new Set([sub]));
+  }
+
+  private removeFrom(map: Map<string, Set<Subscriber>>, key: string, sub: Subscriber): void {
+    const set = map.get(key);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) map.delete(key);
+  }
+}

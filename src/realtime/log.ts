@@ -1,0 +1,58 @@
+import type { Sql } from '../db/client.ts';
+import type { LogRow } from './event.ts';
+
+/** Reads of the durable event log (written only by the triggers of db/migrations). */
+
+export async function readLog(sql: Sql, afterPos: number, limit: number): Promise<LogRow[]> {
+  return (await sql`
+    SELECT pos, type, channel_id, subject_user_id, target_user_ids, data::text AS data, parley_ts(created_at) AS ts
+      FROM event_log WHERE pos > ${afterPos} ORDER BY pos LIMIT ${limit}`) as unknown as LogRow[];
+}
+
+export async function readChannelsLog(
+  sql: Sql,
+  channelIds: string[],
+  afterPos: number,
+  throughPos: number,
+  limit: number,
+): Promise<LogRow[]> {
+  return (await sql`
+    SELECT pos, type, channel_id, subject_user_id, target_user_ids, data::text AS data, parley_ts(created_at) AS ts
+      FROM event_log
+     WHERE channel_id = ANY(${channelIds}::uuid[]) AND pos > ${afterPos} AND pos <= ${throughPos}
+     ORDER BY pos LIMIT ${limit}`) as unknown as LogRow[];
+}
+
+/** The user's membership changes in (afterPos, throughPos], oldest first. */
+export async function memberEvents(
+  sql: Sql,
+  userId: string,
+  afterPos: number,
+  throughPos: number,
+): Promise<{ pos: number; type: string; channel_id: string }[]> {
+  return (await sql`
+    SELECT pos, type, channel_id FROM event_log
+     WHERE subject_user_id = ${userId} AND pos > ${afterPos} AND pos <= ${throughPos}
+     ORDER BY pos`) as unknown as { pos: number; type: string; channel_id: string }[];
+}
+
+/**
+ * One statement, hence one snapshot: the head of the log and the user's channels as of that head.
+ * pos is drawn in commit order, so a snapshot that sees pos N sees every event up to N and no other.
+ */
+export async function snapshot(
+  sql: Sql,
+  userId: string,
+): Promise<{ head: number; prunedThrough: number; channels: string[] }> {
+  const [row] = await sql`
+    WITH pruned AS (SELECT coalesce((SELECT value FROM parley_state WHERE key = 'pruned_through'), 0) AS p)
+    SELECT greatest((SELECT max(pos) FROM event_log), (SELECT p FROM pruned), 0) AS head,
+           (SELECT p FROM pruned) AS pruned_through,
+           coalesce((SELECT array_agg(channel_id::text) FROM channel_members WHERE user_id = ${userId}), '{}') AS channels`;
+  return { head: Number(row!.head), prunedThrough: Number(row!.pruned_through), channels: row!.channels as string[] };
+}
+
+export async function headPos(sql: Sql): Promise<number> {
+  const [row] = await sql`SELECT coalesce(max(pos), 0) AS head FROM event_log`;
+  return Number(row!.head);
+}

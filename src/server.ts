@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { Auth, loadSecret } from './auth.ts';
+import type { Config } from './config.ts';
+import { connect, type Sql } from './db/client.ts';
+import { EmbeddedPostgres } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { Users } from './db/users.ts';
+import { buildApp } from './http/app.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { EphemeralPublisher, parseEphemeral } from './realtime/ephemeral.ts';
+import { Hub } from './realtime/hub.ts';
+import { Listener } from './realtime/listener.ts';
+import { Presence } from './realtime/presence.ts';
+import { Typing } from './realtime/typing.ts';
+
+export interface Parley {
+  app: FastifyInstance;
+  config: Config;
+  sql: Sql;
+  hub: Hub;
+  listener: Listener;
+  log: Logger;
+  databaseUrl: string;
+  embedded: EmbeddedPostgres | undefined;
+  /** Base URL once listening, e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the database (embedded unless DATABASE_URL), migrations, listener, presence and HTTP. */
+export async function startParley(config: Config, opts: { log?: Logger; listen?: boolean } = {}): Promise<Parley> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = new EmbeddedPostgres({ dataDir: config.dataDir, log: (line) => log.debug({ pg: line }) });
+    await embedded.start();
+    databaseUrl = embedded.url;
+    log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL is running');
+  }
+  const sql = connect(databaseUrl, { max: 20, applicationName: `parley:${config.nodeId}`.slice(0, 63) });
+  try {
+    await migrate(sql, (m) => log.info(m));
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    await embedded?.stop();
+    throw err;
+  }
+  if (config.devAuth) {
+    log.warn('PARLEY_DEV_AUTH=1: POST /api/v1/dev/token lets anyone act as any user. Local demos only.');
+  }
+
+  const metrics = createMetrics();
+  const hub = new Hub(sql, metrics);
+  const publisher = new EphemeralPublisher(sql, log);
+  const typing = new Typing(sql, publisher, hub);
+  const presence = new Presence(sql, publisher, hub, log, {
+    nodeId: config.nodeId,
+    ttlMs: config.presenceTtlMs,
+    heartbeatMs: config.heartbeatMs,
+  });
+  const listener = new Listener(databaseUrl, sql, hub, config.nodeId, log, metrics, (payload) => {
+    for (const m of parseEphemeral(payload)) {
+      if (m.type === 'typing' && m.channel_id) {
+        typing.receive(m.channel_id, String(m.data.user_id), m.data.is_typing === true);
+      } else if (m.type === 'presence') {
+        presence.receive(m.data as never).catch(() => {});
+      }
+    }
+  });
+  await listener.start();
+  await presence.start();
+
+  let draining = false;
+  const app = await buildApp({
+    config,
+    sql,
+    auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
+    users: new Users(sql),
+    hub,
+    listener,
+    presence,
+    typing,
+    metrics,
+    log,
+    draining: () => draining,
+  });
+  let url = '';
+  if (opts.listen !== false) {
+    url = await app.listen({ host: config.host, port: config.port });
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      draining = true;
+      // Streams first: clients reconnect (through a load balancer, to another node) and resume.
+      hub.closeAll('shutdown');
+      await app.close();
+      typing.stop();
+      await presence.stop();
+      await publisher.stop();
+      await listener.stop();
+      await sql.end({ timeout: 2 });
+      await embedded?.stop();
+    })();
+    return closing;
+  };
+  return { app, config, sql, hub, listener, log, databaseUrl, embedded, url, close };
+}

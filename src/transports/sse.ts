@@ -1,0 +1,75 @@
+import type { ServerResponse } from 'node:http';
+import type { Metrics } from '../metrics.ts';
+import { type StreamEvent, sseFrame } from '../realtime/event.ts';
+import type { Subscriber } from '../realtime/subscriber.ts';
+
+/**
+ * One Server-Sent Events stream. Writes never wait: past `maxBuffered` unsent bytes the stream is
+ * closed and the client resumes from its Last-Event-ID, so one slow reader never holds memory.
+ */
+export class SseSubscriber implements Subscriber {
+  channels = new Set<string>();
+  lastPos = 0;
+  closed = false;
+
+  constructor(
+    readonly userId: string,
+    private readonly res: ServerResponse,
+    private readonly maxBuffered: number,
+    private readonly metrics: Metrics,
+  ) {}
+
+  send(ev: StreamEvent): boolean {
+    return this.write(sseFrame(ev));
+  }
+
+  /** Sets the client's resume point without dispatching an event (a block with `id:` and no data). */
+  mark(pos: number): void {
+    this.write(`id: ${pos}\n\n`);
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.closed) return false;
+    if (this.res.writableLength > this.maxBuffered) {
+      this.metrics.slowConsumerCloses.inc();
+      this.close('slow_consumer');
+      return false;
+    }
+    this.res.write(chunk);
+    return true;
+  }
+
+  close(_reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    // destroy, not end: a slow reader would never drain what end() still has to flush.
+    this.res.destroy();
+  }
+}
+
+const HEARTBEAT = Buffer.from(': ping\n\n');
+
+/** One timer for all streams: a comment line at least every interval keeps proxies from timing out. */
+export class SseHeartbeat {
+  private readonly subs = new Set<SseSubscriber>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(intervalMs: number) {
+    this.timer = setInterval(() => {
+      for (const s of this.subs) s.write(HEARTBEAT);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  add(s: SseSubscriber): void {
+    this.subs.add(s);
+  }
+
+  delete(s: SseSubscriber): void {
+    this.subs.delete(s);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
