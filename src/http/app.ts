@@ -25,6 +25,7 @@ import presenceRoutes from './routes/presence.ts';
 import reactionRoutes from './routes/reactions.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
+import webRoutes from './routes/web.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(opsRoutes, { deps });
+  await app.register(webRoutes, { deps });
   await app.register(devRoutes, { deps, prefix: '/api/v1' });
   await app.register(
     async (api) => {
