@@ -95,13 +95,11 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   const tokens = new Map<string, string>();
   const token = async (userId: string, name?: string) => {
     const key = `${userId}\u0000${name ?? ''}`;
-    let t = tokens.get(key);
-    if (!t) {
-      t = await parley.app.inject({ method: 'POST', url: '/api/v1/dev/token', payload: { user_id: userId, name } }).then(
-        (r) => (r.json() as { token: string }).token,
-      );
-      tokens.set(key, t);
-    }
+    const cached = tokens.get(key);
+    if (cached !== undefined) return cached;
+    const res = await parley.app.inject({ method: 'POST', url: '/api/v1/dev/token', payload: { user_id: userId, name } });
+    const t = (res.json() as { token: string }).token;
+    tokens.set(key, t);
     return t;
   };
   const as = (userId: string): Api => {
