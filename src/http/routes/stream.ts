@@ -74,7 +74,7 @@ async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRe
     });
     if (sub.closed) return cleanup();
     // Everything up to lastPos has been considered for this stream: resuming from it loses nothing.
-    if (result.lastPos > 0) sub.mark(result.lastPos);
+    sub.mark(result.lastPos);
     attached = true;
     deps.metrics.openStreams.labels('sse').inc();
     heartbeat.add(sub);
