@@ -43,7 +43,10 @@ test('a client that reconnects with Last-Event-ID gets what it missed, once, in 
     ['two', 'three', 'four'],
   );
   const pos = second.events.filter((e) => e.pos !== undefined).map((e) => e.pos!);
-  assert.deepEqual(pos, [...pos].sort((a, b) => a - b));
+  assert.deepEqual(
+    pos,
+    [...pos].sort((a, b) => a - b),
+  );
   assert.ok(pos[0]! > Number(resumeFrom));
   second.close();
 });
@@ -104,11 +107,15 @@ test('membership changes while away are judged at each event: added sees from th
   const other = await channel('m-alice', ['m-gone']);
   await goneBack.waitFor((e) => e.some((x) => x.type === 'channel_created' && x.channel_id === other));
   assert.deepEqual(
-    goneBack.events.filter((e) => e.channel_id === ch).map((e) => e.type + (e.data.content ? `:${e.data.content}` : '')),
+    goneBack.events
+      .filter((e) => e.channel_id === ch)
+      .map((e) => e.type + (e.data.content ? `:${e.data.content}` : '')),
     ['new_message:m1', 'member_left'],
   );
   assert.deepEqual(
-    lateBack.events.filter((e) => e.channel_id === ch).map((e) => e.type + (e.data.content ? `:${e.data.content}` : '')),
+    lateBack.events
+      .filter((e) => e.channel_id === ch)
+      .map((e) => e.type + (e.data.content ? `:${e.data.content}` : '')),
     ['member_joined', 'new_message:m3'],
   );
   goneBack.close();
