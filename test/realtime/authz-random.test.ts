@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { eventually } from '../helpers/delivery.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import type { Received, SseClient } from '../helpers/sse.ts';
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(async () => {
+  await s.close();
+});
+
+/** A small seeded PRNG so a failure can be replayed with the printed seed. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+interface LogRow {
+  pos: number;
+  type: string;
+  channel_id: string;
+  subject_user_id: string | null;
+  target_user_ids: string[] | null;
+}
+
+/**
+ * The rule of the contract, computed from the log alone: a user is entitled to an event of a channel
+ * they are a member of at that pos; their own join counts, their own leave is the last they see.
+ */
+function entitledPositions(log: LogRow[], user: string): number[] {
+  const member = new Set<string>();
+  const out: number[] = [];
+  for (const e of log) {
+    const mine = e.subject_user_id === user;
+    if (mine && e.type === 'member_joined') member.add(e.channel_id);
+    const isMember = member.has(e.channel_id);
+    let ok: boolean;
+    if (e.target_user_ids) ok = e.target_user_ids.includes(user) && (e.type === 'channel_created' || isMember);
+    else ok = isMember;
+    if (ok) out.push(e.pos);
+    if (mine && e.type === 'member_left') member.delete(e.channel_id);
+  }
+  return out;
+}
+
+test('randomised membership churn: nobody receives an event of a channel they were not in, nobody misses one', async () => {
+  const seed = Number(process.env.AUTHZ_SEED ?? Date.now() % 100000);
+  const rand = rng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const users = Array.from({ length: 8 }, (_, i) => `az-${i}`);
+  const streams = new Map<string, SseClient>();
+  const earlier = new Map<string, Received[]>();
+  for (const u of users) streams.set(u, await s.sse(u));
+  for (const c of streams.values()) await c.waitFor(() => c.lastEventId !== undefined, 5000, 'resume point');
+  const start = Math.min(...[...streams.values()].map((c) => Number(c.lastEventId)));
+  const startOf = new Map([...streams].map(([u, c]) => [u, Number(c.lastEventId)]));
+
+  const members = new Map<string, Set<string>>();
+  const channels: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const owner = pick(users);
+    const initial = users.filter((u) => u !== owner && rand() < 0.4);
+    const r = await s.as(owner).post('/api/v1/channels', {
+      type: 'group',
+      members: initial.map((user_id) => ({ user_id })),
+    });
+    assert.equal(r.status, 201);
+    channels.push(r.body.id);
+    members.set(r.body.id, new Set([owner, ...initial]));
+  }
+
+  for (let step = 0; step < 250; step++) {
+    const ch = pick(channels);
+    const inChannel = [...members.get(ch)!];
+    const outside = users.filter((u) => !members.get(ch)!.has(u));
+    const roll = rand();
+    const viaSql = rand() < 0.4;
+    if (roll < 0.15 && outside.length) {
+      const u = pick(outside);
+      if (viaSql) await s.sql`INSERT INTO channel_members (channel_id, user_id) VALUES (${ch}, ${u})`;
+      else {
+        const owner = (await s.sql`SELECT user_id FROM channel_members WHERE channel_id = ${ch} AND role = 'owner'`)[0];
+        if (!owner) continue;
+        const r = await s.as(owner.user_id as string).post(`/api/v1/channels/${ch}/members`, { user_id: u });
+        assert.equal(r.status, 201);
+      }
+      members.get(ch)!.add(u);
+    } else if (roll < 0.3 && inChannel.length > 1) {
+      const u = pick(inChannel);
+      if (viaSql) await s.sql`DELETE FROM channel_members WHERE channel_id = ${ch} AND user_id = ${u}`;
+      else assert.equal((await s.as(u).delete(`/api/v1/channels/${ch}/members/${u}`)).status, 204);
+      members.get(ch)!.delete(u);
+    } else if (inChannel.length) {
+      const author = pick(inChannel);
+      const mention = rand() < 0.3 ? [pick(inChannel)] : [];
+      if (viaSql) {
+        await s.sql`
+          INSERT INTO channel_messages (channel_id, user_id, content, mentions)
+          VALUES (${ch}, ${author}, ${`sql ${step}`}, ${mention}::text[])`;
+      } else {
+        const r = await s
+          .as(author)
+          .post(`/api/v1/channels/${ch}/messages`, { content: `api ${step}`, mentions: mention });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+      }
+    }
+    // Now and then a user drops their stream and resumes from the last id they saw.
+    if (step % 40 === 39) {
+      const u = pick(users);
+      const c = streams.get(u)!;
+      c.close();
+      earlier.set(u, [...(earlier.get(u) ?? []), ...c.events]);
+      streams.set(u, await s.sse(u, { lastEventId: c.lastEventId }));
+    }
+  }
+
+  const log = (await s.sql`
+    SELECT pos::int AS pos, type, channel_id::text AS channel_id, subject_user_id, target_user_ids
+      FROM event_log WHERE pos > ${start} ORDER BY pos`) as unknown as LogRow[];
+  for (const u of users) {
+    const want = entitledPositions(log, u).filter((p) => p > startOf.get(u)!);
+    const c = streams.get(u)!;
+    const last = want[want.length - 1];
+    if (last !== undefined) await eventually(() => c.events.some((e) => e.pos === last), 15000, `${u} reached ${last}`);
+    const got = [...(earlier.get(u) ?? []), ...c.events].filter((e) => e.pos !== undefined).map((e) => e.pos!);
+    const wantSet = new Set(want);
+    const gotSet = new Set(got);
+    const unexpected = got.filter((p) => !wantSet.has(p));
+    const lost = want.filter((p) => !gotSet.has(p));
+    assert.deepEqual(unexpected, [], `seed ${seed}: ${u} received events it was not entitled to`);
+    assert.deepEqual(lost, [], `seed ${seed}: ${u} missed events`);
+    assert.equal(got.length, gotSet.size, `seed ${seed}: ${u} received a repeat`);
+    c.close();
+  }
+  // The churn really exercised both directions.
+  assert.ok(log.filter((e) => e.type === 'member_left').length >= 5);
+  assert.ok(log.filter((e) => e.type === 'member_joined').length >= 10);
+});
