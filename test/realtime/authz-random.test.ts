@@ -129,7 +129,21 @@ test('randomised membership churn: nobody receives an event of a channel they we
     const want = entitledPositions(log, u).filter((p) => p > startOf.get(u)!);
     const c = streams.get(u)!;
     const last = want[want.length - 1];
-    if (last !== undefined) await eventually(() => c.events.some((e) => e.pos === last), 15000, `${u} reached ${last}`);
+    const got0 = () => [...(earlier.get(u) ?? []), ...c.events].filter((e) => e.pos !== undefined).map((e) => e.pos!);
+    if (last !== undefined) {
+      await eventually(() => got0().includes(last), 15000, `${u} reached ${last}`).catch((err) => {
+        const g = new Set(got0());
+        const detail = log
+          .filter((e) => want.includes(e.pos) && !g.has(e.pos))
+          .map((e) => `${e.pos}:${e.type}:${e.channel_id.slice(0, 4)}:${e.subject_user_id ?? ''}`);
+        const uLog = log
+          .filter((e) => e.subject_user_id === u)
+          .map((e) => `${e.pos}:${e.type}:${e.channel_id.slice(0, 4)}`);
+        throw new Error(
+          `${(err as Error).message}; seed ${seed}; missing ${detail.join(' ')}; ${u} membership ${uLog.join(' ')}; got ${[...g].join(',')}`,
+        );
+      });
+    }
     const got = [...(earlier.get(u) ?? []), ...c.events].filter((e) => e.pos !== undefined).map((e) => e.pos!);
     const wantSet = new Set(want);
     const gotSet = new Set(got);
