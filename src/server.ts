@@ -12,6 +12,7 @@ import { EphemeralPublisher, parseEphemeral } from './realtime/ephemeral.ts';
 import { Hub } from './realtime/hub.ts';
 import { Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
+import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
 
 export interface Parley {
@@ -20,6 +21,7 @@ export interface Parley {
   sql: Sql;
   hub: Hub;
   listener: Listener;
+  retention: Retention;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -71,6 +73,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   });
   await listener.start();
   await presence.start();
+  const retention = new Retention(sql, log, config.eventRetentionMs);
+  retention.start();
 
   let draining = false;
   const app = await buildApp({
@@ -99,6 +103,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       hub.closeAll('shutdown');
       await app.close();
       typing.stop();
+      retention.stop();
       await presence.stop();
       await publisher.stop();
       await listener.stop();
@@ -107,5 +112,5 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     })();
     return closing;
   };
-  return { app, config, sql, hub, listener, log, databaseUrl, embedded, url, close };
+  return { app, config, sql, hub, listener, retention, log, databaseUrl, embedded, url, close };
 }

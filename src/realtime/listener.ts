@@ -102,8 +102,9 @@ export class Listener {
     this.state = 'reconnecting';
     this.caughtUp = false;
     this.metrics.listenerUp.set(0);
-    // Exponential backoff with full jitter: many nodes reconnecting at once do not stampede.
-    const base = Math.min(5_000, 100 * 2 ** this.attempt);
+    // Exponential backoff with jitter: many nodes reconnecting at once do not stampede. Capped at 2 s
+    // so a node is ready again within a few seconds of the database coming back.
+    const base = Math.min(2_000, 100 * 2 ** this.attempt);
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.attempt++;
     this.log.warn({ reason, delay, attempt: this.attempt }, 'listener: connection lost; reconnecting');

@@ -39,9 +39,15 @@ export class SseSubscriber implements Subscriber {
     return true;
   }
 
-  close(_reason: string): void {
+  close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (reason === 'shutdown') {
+      // A clean end with a short retry: EventSource reconnects (through the load balancer, to a
+      // node that is up) and resumes from its Last-Event-ID.
+      this.res.end('retry: 500\n: node shutting down, reconnect\n\n');
+      return;
+    }
     // destroy, not end: a slow reader would never drain what end() still has to flush.
     this.res.destroy();
   }
