@@ -10,14 +10,17 @@ interface AjvIssue {
 /** Names the offending field of a schema failure: "body.content", "query.limit", "params.id". */
 function describeValidation(err: FastifyError): ApiError {
   const issue = (err.validation?.[0] ?? {}) as AjvIssue;
-  const where = err.validationContext ?? 'body';
+  // Fastify says "querystring"; the contract's fields (and our own cursor errors) say "query".
+  const context = err.validationContext ?? 'body';
+  const where = context === 'querystring' ? 'query' : context;
   let path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  if (issue.params?.missingProperty)
-    path = path ? `${path}.${issue.params.missingProperty}` : issue.params.missingProperty;
+  // A missing or an unknown property is the offending field itself, not the object holding it.
+  const named = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  if (named) path = path ? `${path}.${named}` : named;
   const field = path ? `${where}.${path}` : where;
-  const message = issue.params?.missingProperty
-    ? `${field} is required.`
-    : `${field} ${issue.message ?? 'is not valid'}.`;
+  let message = `${field} ${issue.message ?? 'is not valid'}.`;
+  if (issue.params?.missingProperty) message = `${field} is required.`;
+  else if (issue.params?.additionalProperty) message = `${field} is not a known field.`;
   return new ApiError('invalid_request', message, field);
 }
 

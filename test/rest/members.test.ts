@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { assertError, group, ISO_RE, keys, MEMBER_KEYS, MISSING_UUID, storesNothing } from './lib.ts';
+import { assertError, ISO_RE, keys, MEMBER_KEYS, MISSING_UUID, storesNothing } from './lib.ts';
 
 let s: TestServer;
 before(async () => {
