@@ -13,6 +13,11 @@ const routes: Routes = async (app, { deps }) => {
   app.post(
     '/channels/:id/typing',
     {
+      // The body is optional ({is_typing?: true}): a bare POST with no body at all means "typing".
+      // Without this the schema would see `undefined` and refuse it as "body must be object".
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
       schema: {
         tags: ['activity'],
         params: ChannelParams,
