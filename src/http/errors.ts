@@ -1,9 +1,11 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, isDatabaseUnavailable } from '../errors.ts';
+import { NO_NUL } from './schemas/common.ts';
 
 interface AjvIssue {
   instancePath?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  keyword?: string;
+  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
   message?: string;
 }
 
@@ -21,6 +23,9 @@ function describeValidation(err: FastifyError): ApiError {
   let message = `${field} ${issue.message ?? 'is not valid'}.`;
   if (issue.params?.missingProperty) message = `${field} is required.`;
   else if (issue.params?.additionalProperty) message = `${field} is not a known field.`;
+  else if (issue.keyword === 'pattern' && issue.params?.pattern === NO_NUL) {
+    message = `${field} must be Unicode text without NUL characters.`;
+  }
   return new ApiError('invalid_request', message, field);
 }
 
@@ -54,6 +59,11 @@ export function toApiError(err: unknown): ApiError {
       return new ApiError('invalid_request', 'The JSON body is empty.', 'body');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('invalid_request', 'The body is not valid JSON.', 'body');
+    // Raised by the router before any route runs (see sendFrameworkError): the path is what is wrong.
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('invalid_request', 'The path is not valid percent-encoded UTF-8.', 'params');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('invalid_request', 'A path segment is too long.', 'params');
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     if (e instanceof SyntaxError || e.statusCode === 400) {
@@ -64,6 +74,16 @@ export function toApiError(err: unknown): ApiError {
     if (e.statusCode === 404) return new ApiError('not_found', e.message);
   }
   return new ApiError('internal', 'Something went wrong on our side.');
+}
+
+/**
+ * For Fastify's `frameworkErrors` option: the router answers a badly percent-encoded path or an
+ * over-long path segment itself, before any route or error handler, in Fastify's own shape unless
+ * this is passed to the Fastify constructor.
+ */
+export function sendFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const apiError = toApiError(err);
+  reply.status(apiError.status).send(apiError.toJSON());
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

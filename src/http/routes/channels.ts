@@ -2,15 +2,15 @@ import { Type } from '@sinclair/typebox';
 import { channelJson, channelsOf, createChannel, type NewMember } from '../../db/channels.ts';
 import { canManage, requireMember } from '../../db/members.ts';
 import { ApiError, invalid } from '../../errors.ts';
-import { ChannelParams, errors, UserId } from '../schemas/common.ts';
+import { ChannelParams, errors, Text, UserId } from '../schemas/common.ts';
 import { Channel, ChannelType, Role } from '../schemas/resources.ts';
 import type { Routes } from './types.ts';
 
 const CreateBody = Type.Object(
   {
     type: ChannelType,
-    name: Type.Optional(Type.String({ maxLength: 200 })),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    name: Type.Optional(Text({ maxLength: 200 })),
+    description: Type.Optional(Text({ maxLength: 2000 })),
     members: Type.Optional(
       Type.Array(Type.Object({ user_id: UserId, role: Type.Optional(Role) }, { additionalProperties: false }), {
         maxItems: 1000,
@@ -22,8 +22,8 @@ const CreateBody = Type.Object(
 
 const PatchBody = Type.Object(
   {
-    name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    name: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()])),
+    description: Type.Optional(Type.Union([Text({ maxLength: 2000 }), Type.Null()])),
     is_archived: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.ts';
-import { errors, UserId } from '../schemas/common.ts';
+import { errors, Text, UserId } from '../schemas/common.ts';
 import type { Routes } from './types.ts';
 
 /** Anyone can become anyone: only for local demos, and only with PARLEY_DEV_AUTH=1. */
@@ -15,7 +15,7 @@ const routes: Routes = async (app, { deps }) => {
         tags: ['dev'],
         security: [],
         body: Type.Object(
-          { user_id: UserId, name: Type.Optional(Type.String({ maxLength: 200 })) },
+          { user_id: UserId, name: Type.Optional(Text({ maxLength: 200 })) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ token: Type.String() }), ...errors(400, 404) },

@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import { canManage, requireMember } from '../../db/members.ts';
 import { findMessage, history, insertMessage, messageJson, thread, validateNewMessage } from '../../db/messages.ts';
 import { ApiError, invalid, notFound } from '../../errors.ts';
-import { ChannelParams, errors, MessageParams, UserId, Uuid } from '../schemas/common.ts';
+import { ChannelParams, errors, MessageParams, Text, UserId, Uuid } from '../schemas/common.ts';
 import { Message } from '../schemas/resources.ts';
 import type { Routes } from './types.ts';
 
 export const MAX_CONTENT = 40_000;
-const Content = Type.String({ minLength: 1, maxLength: MAX_CONTENT });
+const Content = Text({ minLength: 1, maxLength: MAX_CONTENT });
 const Mentions = Type.Array(UserId, { maxItems: 100, uniqueItems: true });
 
 const SendBody = Type.Object(
@@ -16,7 +16,7 @@ const SendBody = Type.Object(
     parent_message_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
     mentions: Type.Optional(Mentions),
     attachment_ids: Type.Optional(Type.Array(Uuid, { maxItems: 20, uniqueItems: true })),
-    client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    client_id: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },
 );

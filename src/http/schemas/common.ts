@@ -1,7 +1,17 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type StringOptions, type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * Text without NUL characters or unpaired surrogates. PostgreSQL text cannot hold U+0000, so without
+ * this a NUL reaches the database and comes back as an error that cannot say which field was wrong; an
+ * unpaired surrogate (valid JSON, "\ud800", but not Unicode) would be stored silently as U+FFFD, i.e.
+ * not what was sent. Ajv compiles patterns with the `u` flag, so a proper pair is one code point and
+ * only a lone half falls in \ud800-\udfff.
+ */
+export const NO_NUL = '^[^\\u0000\\ud800-\\udfff]*$';
+export const Text = (opts: StringOptions = {}) => Type.String({ ...opts, pattern: NO_NUL });
 
 export const Uuid = Type.String({ format: 'uuid' });
-export const UserId = Type.String({ minLength: 1, maxLength: 128 });
+export const UserId = Text({ minLength: 1, maxLength: 128 });
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
