@@ -82,7 +82,16 @@ test('emoji of exactly 64 bytes is accepted; 65 bytes, empty or control characte
   assert.equal(ok.body.reactions[0].emoji, e64);
 
   await storesNothing(s, async () => {
-    for (const bad of ['😀'.repeat(16) + 'a', 'é'.repeat(33), 'x'.repeat(65), 'a\u0000b', 'tab\there', '\n']) {
+    for (const bad of [
+      '😀'.repeat(16) + 'a',
+      'é'.repeat(33),
+      'x'.repeat(65),
+      'a\u0000b',
+      'tab\there',
+      '\n',
+      ' ',
+      '   ',
+    ]) {
       assertError(await s.as('r-bob').put(path(m.id, bad)), 400, 'invalid_request', 'params.emoji');
       assertError(await s.as('r-bob').delete(path(m.id, bad)), 400, 'invalid_request', 'params.emoji');
     }

@@ -44,6 +44,8 @@ const routes: Routes = async (app, { deps }) => {
       const defaultRole = type === 'tutor_student' ? 'student' : 'member';
       const members = new Map<string, NewMember>([[req.user.id, { user_id: req.user.id, role: creatorRole }]]);
       for (const m of req.body.members ?? []) {
+        // The creator listed among the members keeps the creator's role, whatever role is named there.
+        if (m.user_id === req.user.id) continue;
         if (m.role === 'owner') throw invalid('body.members', 'Only the creator is the owner of a new channel.');
         if (!members.has(m.user_id)) members.set(m.user_id, { user_id: m.user_id, role: m.role ?? defaultRole });
       }
