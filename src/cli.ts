@@ -15,16 +15,34 @@ const USAGE = `Usage: parley <command>
   token <user_id> [--name N] [--ttl 1h]  print a signed user token (PARLEY_JWT_SECRET or the data dir's)
 `;
 
-/** Runs fn against DATABASE_URL, or against the embedded server on PARLEY_DATA_DIR. */
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+/**
+ * Runs fn against DATABASE_URL, or against the embedded server on PARLEY_DATA_DIR. The embedded
+ * database belongs to Parley alone and `serve` migrates it on every start, so with `upToDate` it is
+ * first brought to the same state: `doctor` then checks the schema `serve` would run on, instead of
+ * failing on a data directory that was only just created.
+ */
+async function withDatabase<T>(fn: (url: string) => Promise<T>, upToDate = false): Promise<T> {
   const config = loadConfig();
   if (config.databaseUrl) return fn(config.databaseUrl);
   const embedded = new EmbeddedPostgres({ dataDir: config.dataDir });
   await embedded.start();
   try {
+    if (upToDate) {
+      const applied = await migrateUrl(embedded.url);
+      if (applied.length) console.log(`embedded database: applied migrations ${applied.join(', ')}\n`);
+    }
     return await fn(embedded.url);
   } finally {
     await embedded.stop();
+  }
+}
+
+async function migrateUrl(url: string): Promise<number[]> {
+  const sql = connect(url, { max: 1, applicationName: 'parley-migrate' });
+  try {
+    return await migrate(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
   }
 }
 
@@ -35,19 +53,12 @@ async function main(argv: string[]): Promise<number> {
       await serve();
       return -1; // keeps running
     case 'migrate': {
-      const applied = await withDatabase(async (url) => {
-        const sql = connect(url, { max: 1, applicationName: 'parley-migrate' });
-        try {
-          return await migrate(sql);
-        } finally {
-          await sql.end({ timeout: 1 });
-        }
-      });
+      const applied = await withDatabase(migrateUrl);
       console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');
       return 0;
     }
     case 'doctor': {
-      const checks = await withDatabase(doctor);
+      const checks = await withDatabase(doctor, true);
       for (const c of checks) console.log(`[${c.ok ? 'PASS' : 'FAIL'}] ${c.name}: ${c.detail}`);
       const passed = checks.filter((c) => c.ok).length;
       console.log(`\nTotal: ${passed}/${checks.length} checks passed`);
