@@ -1,27 +1,25 @@
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { startParley } from './server.ts';
+import { type Parley, startParley } from './server.ts';
 
 /** The only place that listens on a port: start, then drain on SIGTERM/SIGINT and exit 0. */
 export async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const t0 = performance.now();
-  const parley = await startParley(config, { log });
-  log.info(
-    { url: parley.url, nodeId: config.nodeId, startupMs: Math.round(performance.now() - t0) },
-    `Parley is ready at ${parley.url}`,
-  );
-  let stopping = false;
+  let parley: Parley | undefined;
+  let stopping: string | undefined;
   const stop = (signal: string) => {
     if (stopping) return;
-    stopping = true;
+    stopping = signal;
     log.info({ signal }, 'shutting down');
     // Exit within 10 s whatever happens; a stuck close must not keep the process alive.
     setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, 10_000).unref();
+    // A signal during start-up (initdb, migrations) is acted on once start-up has finished, so the
+    // embedded server it may have started is stopped rather than orphaned.
+    if (!parley) return;
     parley
       .close()
       .then(() => process.exit(0))
@@ -30,7 +28,20 @@ export async function serve(): Promise<void> {
         process.exit(1);
       });
   };
+  // Installed before start-up: Node's default for these signals is to die on the spot.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+  const t0 = performance.now();
+  parley = await startParley(config, { log });
+  log.info(
+    { url: parley.url, nodeId: config.nodeId, startupMs: Math.round(performance.now() - t0) },
+    `Parley is ready at ${parley.url}`,
+  );
+  if (stopping) {
+    const signal = stopping;
+    stopping = undefined;
+    stop(signal);
+  }
 }

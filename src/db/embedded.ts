@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,16 @@ function parentPid(pid: number): number | undefined {
   }
 }
 
+/** Whether pid is a PostgreSQL server process at all (a pid in a stale lock file may have been reused). */
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+  } catch {
+    // No /proc (not Linux): trust the lock file as before.
+    return !existsSync('/proc/self');
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -98,6 +108,11 @@ export class EmbeddedPostgres {
     return join(this.opts.dataDir, 'embedded.json');
   }
 
+  /** The pid of the process that started the running server: its parent while that process lives. */
+  private get ownerFile(): string {
+    return join(this.opts.dataDir, 'embedded.owner');
+  }
+
   async start(): Promise<void> {
     mkdirSync(this.opts.dataDir, { recursive: true });
     const owner = runAs();
@@ -113,15 +128,24 @@ export class EmbeddedPostgres {
       const lines = readFileSync(pidFile, 'utf8').split('\n');
       const pid = Number(lines[0]);
       const port = Number(lines[3]);
-      if (pid > 0 && pidAlive(pid)) {
+      if (pid > 0 && pidAlive(pid) && isPostgres(pid)) {
         this.adoptedPid = pid;
         this.state.port = port;
-        // Its parent is init when the process that started it was killed: then it is ours to stop.
-        this.ownsAdopted = parentPid(pid) === 1;
+        // It is ours to stop when the process that started it is gone. Its parent is then init or a
+        // subreaper (in containers, not always pid 1), so compare with the recorded starter instead.
+        const parent = parentPid(pid);
+        const starter = existsSync(this.ownerFile) ? Number(readFileSync(this.ownerFile, 'utf8')) : undefined;
+        this.ownsAdopted = starter ? parent !== starter || !pidAlive(starter) : parent === 1;
         this.opts.log?.(
           `using the embedded PostgreSQL already running on this data directory (pid ${pid}, ${this.ownsAdopted ? 'orphaned' : 'shared'})`,
         );
         return;
+      }
+      if (pid > 0 && pidAlive(pid)) {
+        // After a crash and a reboot or container restart the old pid can belong to an unrelated
+        // process; postgres would then refuse to start ("lock file already exists") for ever.
+        this.opts.log?.(`removing stale ${pidFile}: pid ${pid} is not a PostgreSQL server`);
+        rmSync(pidFile, { force: true });
       }
     }
     if (!(await this.portFree(this.state.port))) {
@@ -184,6 +208,11 @@ export class EmbeddedPostgres {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       this.child = child;
+      writeFileSync(this.ownerFile, String(process.pid));
+      // Whatever way this process exits (an uncaught error, process.exit in a failed start), the
+      // server must not outlive it: a fast shutdown asked for now completes after we are gone.
+      const onExit = () => child.kill('SIGINT');
+      process.once('exit', onExit);
       let ready = false;
       let tail = '';
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -195,7 +224,12 @@ export class EmbeddedPostgres {
           resolve();
         }
       });
+      child.once('error', (err) => {
+        process.removeListener('exit', onExit);
+        reject(new Error(`could not run ${postgres}: ${err.message}`));
+      });
       child.once('exit', (code, signal) => {
+        process.removeListener('exit', onExit);
         this.child = undefined;
         if (!ready)
           reject(new Error(`embedded PostgreSQL exited during start (code ${code}, signal ${signal}): ${tail}`));
