@@ -89,12 +89,10 @@ test('POST /channels: the creator listed among members stays owner; nobody else 
   assert.equal(alice.role, 'owner');
 
   // Naming oneself as owner is just saying what is true.
-  const self = await s
-    .as('ch-alice')
-    .post('/api/v1/channels', {
-      type: 'group',
-      members: [{ user_id: 'ch-alice', role: 'owner' }, { user_id: 'ch-bob' }],
-    });
+  const self = await s.as('ch-alice').post('/api/v1/channels', {
+    type: 'group',
+    members: [{ user_id: 'ch-alice', role: 'owner' }, { user_id: 'ch-bob' }],
+  });
   assert.equal(self.status, 201, JSON.stringify(self.body));
   assert.equal(self.body.member_count, 2);
 

@@ -60,7 +60,9 @@ test('an open stream makes a user online everywhere; closing it makes them offli
     const off = await until(
       async () => {
         const r = await s.as('p-alice').get('/api/v1/user/p-bob/status');
-        return r.body.online === false ? r : undefined;
+        // Offline and last_seen_at are written by two statements (src/realtime/presence.ts): a poll
+        // can see the first without the second for a moment, so wait for both.
+        return r.body.online === false && r.body.last_seen_at !== null ? r : undefined;
       },
       10_000,
       'bob offline',
