@@ -10,8 +10,8 @@ const Params = Type.Object({ id: Uuid, emoji: Type.String({ minLength: 1 }) });
 
 function checkEmoji(emoji: string): void {
   const bytes = Buffer.byteLength(emoji, 'utf8');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   // Blank (a space, "%20") is no reaction either: it would show as an empty chip nobody can read.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   if (bytes < 1 || bytes > 64 || /[\u0000-\u001f\u007f]/.test(emoji) || emoji.trim() === '') {
     throw invalid('params.emoji', 'params.emoji must be 1 to 64 bytes of printable text (URL-encoded).');
   }
