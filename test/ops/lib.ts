@@ -199,3 +199,16 @@ export function killAll(served: Served[], dataDirs: string[]): void {
     }
   }
 }
+
+/** Live (non-zombie) processes of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return pids().filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[2]) === pgid && fields[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
