@@ -171,6 +171,17 @@ const cases: Case[] = [
   ['GET', () => `/api/v1/channels/${ch}/messages?limit=201`, undefined, 400, 'query.limit'],
   ['GET', () => `/api/v1/channels/${ch}/messages?limit=ten`, undefined, 400, 'query.limit'],
   ['GET', () => `/api/v1/channels/${ch}/messages?before=1`, undefined, 400, 'query.before'],
+  ['GET', () => `/api/v1/channels/${ch}/messages?before=`, undefined, 400, 'query.before'],
+  ['GET', () => `/api/v1/channels/${ch}/messages?limit=1&limit=2`, undefined, 400, 'query.limit'],
+  ['GET', () => `/api/v1/channels/${ch}/messages?limit=99999999999999999999`, undefined, 400, 'query.limit'],
+  ['GET', () => `/api/v1/channels/${ch}/messages?before=${msg}&before=${msg}`, undefined, 400, 'query.before'],
+  [
+    'GET',
+    () => `/api/v1/channels/${ch}/messages?include_replies=1&include_replies=2`,
+    undefined,
+    400,
+    'query.include_replies',
+  ],
   ['GET', () => `/api/v1/channels/${ch}/messages?after=${MISSING_UUID}`, undefined, 400, 'query.after'],
   ['GET', () => '/api/v1/messages/x/thread', undefined, 400, 'params.id'],
   ['GET', () => `/api/v1/messages/${msg}/thread?limit=1000`, undefined, 400, 'query.limit'],
@@ -290,7 +301,16 @@ test('invalid JSON, an empty JSON body, a wrong content type and an oversized bo
     ['POST', `/api/v1/channels/${ch}/typing`],
     ['POST', `/api/v1/channels/${ch}/read`],
   ] as const) {
-    for (const text of ['{"content": "x"', '{content: "x"}', "{'a': 1}", '{"a": 1,}', 'nul', '\u0000']) {
+    for (const text of [
+      '{"content": "x"',
+      '{content: "x"}',
+      "{'a': 1}",
+      '{"a": 1,}',
+      'nul',
+      '\u0000',
+      '{"content": "x", "__proto__": {"admin": true}}',
+      '{"content": "x", "constructor": {"prototype": {"admin": true}}}',
+    ]) {
       assertError(await s.raw(method, path, { body: text, headers: json }), 400, 'invalid_request', 'body');
     }
     assertError(await s.raw(method, path, { body: '', headers: json }), 400, 'invalid_request', 'body');
