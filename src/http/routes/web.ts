@@ -10,7 +10,9 @@ export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 const routes: Routes = async (app) => {
   if (!existsSync(join(WEB_DIST, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/plain').send('Parley is running. The web UI is not built: run `npm run build:web`. API docs: /docs'),
+      reply
+        .type('text/plain')
+        .send('Parley is running. The web UI is not built: run `npm run build:web`. API docs: /docs'),
     );
     return;
   }

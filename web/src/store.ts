@@ -1,0 +1,404 @@
+import {
+  type AnyParleyEvent,
+  type Channel,
+  type ConnectionState,
+  type Member,
+  type Message,
+  ParleyClient,
+} from '../../sdk/index.ts';
+
+export interface Session {
+  token: string;
+  userId: string;
+  name: string;
+}
+
+export interface History {
+  items: Message[];
+  hasMore: boolean;
+  loading: boolean;
+}
+
+const TYPING_TTL_MS = 6_000;
+
+/**
+ * The chat's state, kept current from the SDK's event stream. Components read `state` and
+ * re-render on `subscribe`; every change goes through here.
+ */
+export class ChatStore {
+  readonly client: ParleyClient;
+  readonly me: Session;
+  channels = new Map<string, Channel>();
+  members = new Map<string, Member[]>();
+  histories = new Map<string, History>();
+  threads = new Map<string, { parent: Message; replies: Message[] }>();
+  typing = new Map<string, Map<string, number>>();
+  online = new Set<string>();
+  activeId: string | undefined;
+  threadId: string | undefined;
+  connection: ConnectionState = 'idle';
+  error: string | undefined;
+  private listeners = new Set<() => void>();
+  private connectedOnce = false;
+  private offs: (() => void)[] = [];
+  private typingTimer: ReturnType<typeof setInterval> | undefined;
+  private onlineTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(session: Session) {
+    this.me = session;
+    this.client = new ParleyClient({ baseUrl: location.origin, token: session.token });
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  async start(): Promise<void> {
+    this.offs.push(
+      this.client.on('*', (e) => this.onEvent(e)),
+      this.client.on('state', (s) => {
+        this.connection = s.state;
+        this.changed();
+      }),
+      this.client.on('error', (e) => this.fail(e)),
+    );
+    document.addEventListener('visibilitychange', this.onVisible);
+    this.typingTimer = setInterval(() => this.expireTyping(), 1000);
+    await this.reload();
+    void this.client.connect().catch(() => {});
+  }
+
+  stop(): void {
+    for (const off of this.offs) off();
+    this.client.disconnect();
+    document.removeEventListener('visibilitychange', this.onVisible);
+    clearInterval(this.typingTimer);
+    clearTimeout(this.onlineTimer);
+  }
+
+  fail(e: unknown): void {
+    this.error = e instanceof Error ? e.message : String(e);
+    this.changed();
+  }
+
+  /** Loads everything afresh (start, and after a `reset` or a stream that could not resume). */
+  async reload(): Promise<void> {
+    const [channels, online] = await Promise.all([this.client.listChannels(), this.client.onlineUsers()]);
+    this.channels = new Map(channels.map((c) => [c.id, c]));
+    this.online = new Set(online.map((u) => u.user_id));
+    await Promise.all(channels.filter((c) => c.type === 'direct').map((c) => this.loadMembers(c.id)));
+    const active = this.activeId;
+    this.histories.clear();
+    this.threads.clear();
+    if (active && this.channels.has(active)) await this.open(active);
+    else this.activeId = undefined;
+    this.changed();
+  }
+
+  // ── reading ─────────────────────────────────────────────────────────────
+
+  get sortedChannels(): Channel[] {
+    const key = (c: Channel) => c.last_message_at ?? c.created_at;
+    return [...this.channels.values()].sort((a, b) => key(b).localeCompare(key(a)));
+  }
+
+  /** The other member of a direct channel. */
+  peer(channelId: string): string | undefined {
+    return this.members.get(channelId)?.find((m) => m.user_id !== this.me.userId)?.user_id;
+  }
+
+  title(c: Channel): string {
+    if (c.type === 'direct') return this.peer(c.id) ?? 'Direct message';
+    return c.name || 'Untitled channel';
+  }
+
+  /** Presence as the server reports it; ourselves while our stream is open. */
+  isOnline(userId: string): boolean {
+    return userId === this.me.userId ? this.connection === 'open' : this.online.has(userId);
+  }
+
+  /** Re-reads who is online (after joining channels, presence events only cover shared channels). */
+  refreshOnline(): void {
+    if (this.onlineTimer) return;
+    this.onlineTimer = setTimeout(async () => {
+      this.onlineTimer = undefined;
+      try {
+        this.online = new Set((await this.client.onlineUsers()).map((u) => u.user_id));
+        this.changed();
+      } catch {
+        // presence is decoration: the next event or refresh fixes it
+      }
+    }, 300);
+  }
+
+  typers(channelId: string): string[] {
+    return [...(this.typing.get(channelId)?.keys() ?? [])];
+  }
+
+  // ── actions ─────────────────────────────────────────────────────────────
+
+  async open(channelId: string): Promise<void> {
+    this.activeId = channelId;
+    this.threadId = undefined;
+    this.changed();
+    const jobs: Promise<unknown>[] = [this.loadMembers(channelId)];
+    if (!this.histories.has(channelId)) jobs.push(this.loadOlder(channelId));
+    await Promise.all(jobs);
+    this.markRead();
+  }
+
+  async loadMembers(channelId: string): Promise<void> {
+    this.members.set(channelId, await this.client.listMembers(channelId));
+    this.changed();
+  }
+
+  async loadOlder(channelId: string): Promise<void> {
+    const h = this.histories.get(channelId) ?? { items: [], hasMore: true, loading: false };
+    if (h.loading || !h.hasMore) return;
+    h.loading = true;
+    this.histories.set(channelId, h);
+    this.changed();
+    try {
+      const page = await this.client.messages(channelId, { before: h.items[0]?.id, limit: 30 });
+      const known = new Set(h.items.map((m) => m.id));
+      h.items = [...page.messages.filter((m) => !known.has(m.id)), ...h.items];
+      h.hasMore = page.has_more;
+    } finally {
+      h.loading = false;
+      this.changed();
+    }
+  }
+
+  async openThread(messageId: string): Promise<void> {
+    this.threadId = messageId;
+    this.changed();
+    const t = await this.client.thread(messageId, { limit: 200 });
+    this.threads.set(messageId, { parent: t.parent, replies: t.replies });
+    this.changed();
+  }
+
+  closeThread(): void {
+    this.threadId = undefined;
+    this.changed();
+  }
+
+  async send(channelId: string, content: string, parentId?: string): Promise<void> {
+    const msg = await this.client.sendMessage(channelId, { content, parent_message_id: parentId ?? null });
+    void this.client.typing(channelId, false).catch(() => {});
+    this.upsert(msg);
+  }
+
+  async toggleReaction(m: Message, emoji: string): Promise<void> {
+    const mine = m.reactions.find((r) => r.emoji === emoji)?.user_ids.includes(this.me.userId);
+    this.replace(await (mine ? this.client.unreact(m.id, emoji) : this.client.react(m.id, emoji)));
+  }
+
+  async edit(m: Message, content: string): Promise<void> {
+    this.replace(await this.client.editMessage(m.id, content));
+  }
+
+  async remove(m: Message): Promise<void> {
+    await this.client.deleteMessage(m.id);
+    this.patch(m.id, (x) => ({ ...x, content: '', deleted_at: new Date().toISOString() }));
+  }
+
+  /** Read receipt for the newest message of the open channel, while the page is visible. */
+  markRead(): void {
+    const id = this.activeId;
+    if (!id || document.visibilityState !== 'visible') return;
+    const channel = this.channels.get(id);
+    const last = this.histories.get(id)?.items.at(-1);
+    if (!channel || !last) return;
+    const mine = this.members.get(id)?.find((m) => m.user_id === this.me.userId);
+    if (channel.unread_count === 0 && mine?.last_read_message_id === last.id) return;
+    this.channels.set(id, { ...channel, unread_count: 0, mention_count: 0, last_read_message_id: last.id });
+    if (mine) mine.last_read_message_id = last.id;
+    this.changed();
+    void this.client.markRead(id, last.id).catch((e) => this.fail(e));
+  }
+
+  private readonly onVisible = () => this.markRead();
+
+  // ── events ──────────────────────────────────────────────────────────────
+
+  private onEvent(e: AnyParleyEvent): void {
+    const cid = e.channel_id ?? '';
+    switch (e.type) {
+      case 'connection':
+        // A fresh stream (not a resume) may have missed events: reload what is on screen.
+        if (this.connectedOnce && !e.data.resumed) void this.reload().catch((err) => this.fail(err));
+        this.connectedOnce = true;
+        this.refreshOnline();
+        break;
+      case 'reset':
+        void this.reload().catch((err) => this.fail(err));
+        break;
+      case 'new_message':
+        this.clearTyping(cid, e.data.user_id);
+        this.upsert(e.data);
+        this.bump(e.data);
+        break;
+      case 'message_updated':
+        this.replace(e.data);
+        break;
+      case 'message_deleted':
+        this.patch(e.data.message_id, (m) => ({ ...m, content: '', deleted_at: m.deleted_at ?? e.ts }));
+        break;
+      case 'message_reaction':
+      case 'reaction_removed': {
+        const { message_id, user_id, emoji } = e.data;
+        const add = e.type === 'message_reaction';
+        this.patch(message_id, (m) => ({ ...m, reactions: react(m.reactions, emoji, user_id, add) }));
+        break;
+      }
+      case 'thread_updated':
+        this.patch(e.data.message_id, (m) => ({
+          ...m,
+          thread_reply_count: e.data.thread_reply_count,
+          last_reply_at: e.data.last_reply_at,
+        }));
+        break;
+      case 'read_receipt': {
+        const m = this.members.get(cid)?.find((x) => x.user_id === e.data.user_id);
+        if (m) m.last_read_message_id = e.data.message_id;
+        break;
+      }
+      case 'member_joined':
+      case 'member_left':
+        if (e.type === 'member_left' && e.data.user_id === this.me.userId) {
+          this.channels.delete(cid);
+          if (this.activeId === cid) this.activeId = undefined;
+        } else {
+          void this.refreshChannel(cid);
+          this.refreshOnline();
+        }
+        break;
+      case 'channel_created':
+      case 'channel_updated': {
+        const old = this.channels.get(e.data.id);
+        this.channels.set(e.data.id, { unread_count: 0, mention_count: 0, ...old, ...stripCounts(e.data) });
+        if (!this.members.has(e.data.id)) void this.loadMembers(e.data.id).catch(() => {});
+        if (e.type === 'channel_created') this.refreshOnline();
+        break;
+      }
+      case 'mention': {
+        const c = this.channels.get(cid);
+        if (c && cid !== this.activeId) this.channels.set(cid, { ...c, mention_count: (c.mention_count ?? 0) + 1 });
+        break;
+      }
+      case 'typing':
+        if (e.data.user_id === this.me.userId) break;
+        if (e.data.is_typing) {
+          const m = this.typing.get(cid) ?? new Map<string, number>();
+          m.set(e.data.user_id, Date.now() + TYPING_TTL_MS);
+          this.typing.set(cid, m);
+        } else this.clearTyping(cid, e.data.user_id);
+        break;
+      case 'presence':
+        if (e.data.online) this.online.add(e.data.user_id);
+        else this.online.delete(e.data.user_id);
+        break;
+    }
+    this.changed();
+  }
+
+  private async refreshChannel(id: string): Promise<void> {
+    try {
+      const c = await this.client.getChannel(id);
+      this.channels.set(id, c);
+      await this.loadMembers(id);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** A new message: unread counts and ordering of the channel list; read at once if on screen. */
+  private bump(m: Message): void {
+    const c = this.channels.get(m.channel_id);
+    if (!c) {
+      void this.refreshChannel(m.channel_id);
+      return;
+    }
+    const next = { ...c, last_message_at: m.created_at };
+    const visible = m.channel_id === this.activeId && document.visibilityState === 'visible';
+    if (m.user_id !== this.me.userId && !m.parent_message_id && !visible) {
+      next.unread_count = (c.unread_count ?? 0) + 1;
+    }
+    this.channels.set(c.id, next);
+    if (visible && !m.parent_message_id) this.markRead();
+  }
+
+  private upsert(m: Message): void {
+    if (m.parent_message_id) {
+      const t = this.threads.get(m.parent_message_id);
+      if (t && !t.replies.some((r) => r.id === m.id)) t.replies = [...t.replies, m];
+    } else {
+      const h = this.histories.get(m.channel_id);
+      if (h && !h.items.some((x) => x.id === m.id)) h.items = [...h.items, m];
+    }
+    this.replace(m);
+  }
+
+  private replace(m: Message): void {
+    this.patch(m.id, () => m);
+  }
+
+  /** Applies `f` to every copy of a message on screen (channel history, thread parent, replies). */
+  private patch(id: string, f: (m: Message) => Message): void {
+    for (const h of this.histories.values()) h.items = h.items.map((m) => (m.id === id ? f(m) : m));
+    for (const t of this.threads.values()) {
+      if (t.parent.id === id) t.parent = f(t.parent);
+      t.replies = t.replies.map((m) => (m.id === id ? f(m) : m));
+    }
+    this.changed();
+  }
+
+  private clearTyping(channelId: string, userId: string): void {
+    this.typing.get(channelId)?.delete(userId);
+  }
+
+  private expireTyping(): void {
+    const now = Date.now();
+    let any = false;
+    for (const m of this.typing.values()) {
+      for (const [u, until] of m) {
+        if (until < now) {
+          m.delete(u);
+          any = true;
+        }
+      }
+    }
+    if (any) this.changed();
+  }
+}
+
+function react(list: Message['reactions'], emoji: string, userId: string, add: boolean): Message['reactions'] {
+  const out = list.map((r) => ({ ...r, user_ids: [...r.user_ids] }));
+  let r = out.find((x) => x.emoji === emoji);
+  if (!r) {
+    if (!add) return list;
+    r = { emoji, count: 0, user_ids: [] };
+    out.push(r);
+  }
+  const has = r.user_ids.includes(userId);
+  if (add && !has) r.user_ids.push(userId);
+  if (!add && has) r.user_ids = r.user_ids.filter((u) => u !== userId);
+  r.count = r.user_ids.length;
+  return out.filter((x) => x.count > 0);
+}
+
+/** Channel events carry no per-caller counts: keep ours. */
+function stripCounts(c: Channel): Channel {
+  const { unread_count: _u, mention_count: _m, last_read_message_id: _l, ...rest } = c;
+  return rest as Channel;
+}
+
+export async function signIn(userId: string, name: string): Promise<Session> {
+  const token = await ParleyClient.devToken(location.origin, userId, name || undefined);
+  return { token, userId, name };
+}
