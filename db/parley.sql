@@ -2,6 +2,7 @@
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f db/parley.sql
 -- It is the same schema `npx parley migrate` creates, and records the same versions.
 BEGIN;
+DO $$ BEGIN PERFORM pg_advisory_xact_lock(7238461509125); END $$;
 CREATE TABLE IF NOT EXISTS parley_migrations (
   version    integer PRIMARY KEY,
   name       text NOT NULL,

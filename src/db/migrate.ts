@@ -59,6 +59,8 @@ export function bundleSql(): string {
     '--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f db/parley.sql',
     '-- It is the same schema `npx parley migrate` creates, and records the same versions.',
     'BEGIN;',
+    // The same lock as migrate(): a node starting meanwhile waits, then finds every version recorded.
+    `DO $$ BEGIN PERFORM pg_advisory_xact_lock(${LOCK_KEY}); END $$;`,
     `${MIGRATIONS_TABLE};`,
   ];
   for (const m of loadMigrations()) {
