@@ -21,6 +21,13 @@ export function loadSecret(configured: string | undefined, dataDir: string): Uin
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
 }
 
+/**
+ * Text PostgreSQL cannot store as given: NUL, and lone UTF-16 surrogates (which would be stored as
+ * U+FFFD, so the stored id would differ from the id requests run as).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export class Auth {
   constructor(private readonly secret: Uint8Array) {}
 
@@ -43,11 +50,11 @@ export class Auth {
       throw new ApiError('unauthorized', expired ? 'The token has expired.' : 'The token is not valid.');
     }
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
+    if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128 || UNSTORABLE.test(sub)) {
       throw new ApiError('unauthorized', 'The token must name the user in "sub" (1 to 128 characters).');
     }
     const name = payload.name;
-    if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
+    if (name !== undefined && (typeof name !== 'string' || name.length > 200 || UNSTORABLE.test(name))) {
       throw new ApiError('unauthorized', 'The token\'s "name" claim must be a string of at most 200 characters.');
     }
     return { id: sub, name: (name as string | undefined) ?? null };

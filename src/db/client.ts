@@ -19,6 +19,9 @@ export function connect(url: string, opts: ConnectOptions = {}): Sql {
     idle_timeout: opts.onnotify ? undefined : 60,
     max_lifetime: opts.onnotify ? null : 60 * 30,
     onnotice: () => {},
+    // postgres.js' default reconnect backoff grows towards 20 s; after a database restart that
+    // would keep the node answering 503 long after PostgreSQL is back. Cap it at about a second.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1) * (0.5 + Math.random() / 2),
     connection: { application_name: opts.applicationName ?? 'parley' },
     // int8 columns (pos, seq, counts) fit in a double for any realistic lifetime of a database.
     types: {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { Auth, User } from '../auth.ts';
 import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
@@ -13,7 +13,7 @@ import type { Hub } from '../realtime/hub.ts';
 import type { Listener } from '../realtime/listener.ts';
 import type { Presence } from '../realtime/presence.ts';
 import type { Typing } from '../realtime/typing.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import activityRoutes from './routes/activity.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
@@ -72,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: true,
+    frameworkErrors: sendFrameworkError,
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

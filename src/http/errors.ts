@@ -89,7 +89,8 @@ export function sendFrameworkError(err: FastifyError, _req: FastifyRequest, repl
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) req.log.error({ err }, 'request failed');
+    if (apiError.code === 'unavailable') req.log.warn({ err: (err as Error).message }, 'database unavailable');
+    else if (apiError.status >= 500) req.log.error({ err }, 'request failed');
     if (apiError.retryAfterSeconds) reply.header('Retry-After', String(apiError.retryAfterSeconds));
     if (apiError.code === 'rate_limited' && !apiError.retryAfterSeconds) reply.header('Retry-After', '1');
     return reply.status(apiError.status).send(apiError.toJSON());

@@ -81,8 +81,12 @@ export class Presence {
     }
     this.local.delete(userId);
     try {
-      await this.sql`DELETE FROM presence_sessions WHERE node_id = ${this.opts.nodeId} AND user_id = ${userId}`;
-      await this.announceIfOffline([userId]);
+      // One transaction: a status read never sees the session gone but last_seen_at not yet set.
+      const offline = await this.sql.begin(async (tx) => {
+        await tx`DELETE FROM presence_sessions WHERE node_id = ${this.opts.nodeId} AND user_id = ${userId}`;
+        return this.markOffline(tx as unknown as Sql, [userId]);
+      });
+      await this.publishOffline(offline);
     } catch (err) {
       this.dirty = true;
       this.log.warn({ err: (err as Error).message }, 'presence: could not record a disconnection');
@@ -134,15 +138,24 @@ export class Presence {
   }
 
   private async announceIfOffline(users: string[]): Promise<void> {
-    if (users.length === 0) return;
-    const rows = await this.sql`
+    await this.publishOffline(await this.markOffline(this.sql, users));
+  }
+
+  /** Sets last_seen_at for those of `users` no live node holds any more; returns them. */
+  private async markOffline(sql: Sql, users: string[]): Promise<{ id: string; last_seen_at: string }[]> {
+    if (users.length === 0) return [];
+    const rows = await sql`
       UPDATE users SET last_seen_at = now()
        WHERE id = ANY(${users}::text[])
          AND NOT EXISTS (SELECT 1 FROM presence_sessions s JOIN presence_nodes n USING (node_id)
                           WHERE s.user_id = users.id
                             AND n.heartbeat_at > now() - ${`${this.opts.ttlMs} milliseconds`}::interval)
       RETURNING id, parley_ts(last_seen_at) AS last_seen_at`;
-    for (const r of rows) await this.announce(r.id as string, false, r.last_seen_at as string);
+    return rows as unknown as { id: string; last_seen_at: string }[];
+  }
+
+  private async publishOffline(rows: { id: string; last_seen_at: string }[]): Promise<void> {
+    for (const r of rows) await this.announce(r.id, false, r.last_seen_at);
   }
 
   private announce(userId: string, online: boolean, lastSeenAt: string | null): Promise<void> {

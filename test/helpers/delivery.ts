@@ -19,7 +19,7 @@ export async function checkDelivery(
   sql: Sql,
   userId: string,
   fromPos: number,
-  received: Received[],
+  received: readonly Received[],
 ): Promise<DeliveryReport> {
   const rows = await sql`
     SELECT e.pos, e.type, e.target_user_ids FROM event_log e

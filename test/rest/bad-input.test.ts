@@ -275,11 +275,8 @@ test('a badly percent-encoded path is 400 (never 5xx) and stores nothing', async
   assert.deepEqual(await snapshot(s), before, 'stored data changed');
 });
 
-// Fails today: Fastify's router answers these itself, in its own shape, unless src/http/app.ts passes
-// `frameworkErrors: sendFrameworkError` (from src/http/errors.ts) to Fastify(). Not ours to edit.
-test('a badly percent-encoded path or an over-long path segment gets the contract error shape', {
-  todo: 'needs frameworkErrors: sendFrameworkError in src/http/app.ts',
-}, async () => {
+// Fastify's router answers these itself unless app.ts passes frameworkErrors: sendFrameworkError.
+test('a badly percent-encoded path or an over-long path segment gets the contract error shape', async () => {
   const bad = await s.as('b-owner').put(`/api/v1/messages/${msg}/reactions/%ZZ`);
   assertError(bad, 400, 'invalid_request', 'params');
   const long = await s.as('b-owner').get(`/api/v1/user/${'x'.repeat(600)}/status`);
