@@ -185,3 +185,35 @@ test('the web UI pages back through history, shows unread and mention badges, an
   );
   await carol.screenshot({ path: `${SHOTS}/parley-ui-carol.png` });
 });
+
+test("after the browser's network drops, the UI's EventSource stream resumes and shows what was sent meanwhile, once", async () => {
+  const created = await s
+    .as('erin')
+    .post('/api/v1/channels', { type: 'group', name: 'flaky-wifi', members: [{ user_id: 'frank' }] });
+  assert.equal(created.status, 201);
+  const channelId = created.body.id as string;
+  const frank = await signIn('frank', 'Frank');
+  await frank.locator('.channel-item', { hasText: 'flaky-wifi' }).click();
+  await s.as('erin').post(`/api/v1/channels/${channelId}/messages`, { content: 'before the drop' });
+  await message(frank, 'before the drop').waitFor(T);
+
+  const streams: string[] = [];
+  frank.on('request', (r) => {
+    if (r.url().includes('/api/v1/events')) streams.push(r.url());
+  });
+  // Offline (new requests fail), then the server drops every open connection: the stream is down.
+  await frank.context().setOffline(true);
+  s.parley.app.server.closeAllConnections();
+  await frank.getByTestId('connection').filter({ hasText: 'Reconnecting' }).waitFor(T);
+  for (const content of ['while offline 1', 'while offline 2']) {
+    assert.equal((await s.as('erin').post(`/api/v1/channels/${channelId}/messages`, { content })).status, 201);
+  }
+  await frank.context().setOffline(false);
+  await frank.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
+  await message(frank, 'while offline 2').waitFor(T);
+  const bodies = await frank.locator('.messages .msg-body').allTextContents();
+  assert.deepEqual(bodies, ['before the drop', 'while offline 1', 'while offline 2']);
+  // It resumed (last_event_id in the query: EventSource cannot send headers) instead of reloading.
+  const resumed = streams.map((u) => new URL(u).searchParams.get('last_event_id')).filter(Boolean);
+  assert.ok(resumed.length > 0, `a stream request with last_event_id; saw ${streams.join(' ')}`);
+});

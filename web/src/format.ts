@@ -32,3 +32,8 @@ export function typingText(users: string[]): string {
   if (users.length === 2) return `${users[0]} and ${users[1]} are typing…`;
   return `${users.length} people are typing…`;
 }
+
+/** For the narrow gutter of grouped messages: 24-hour, no AM/PM. */
+export function shortTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Message } from '../../sdk/index.ts';
-import { colorOf, initials, time } from './format.ts';
+import { colorOf, initials, shortTime, time } from './format.ts';
 import type { ChatStore } from './store.ts';
 
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀'];
@@ -33,7 +33,7 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
     <div class={`msg${compact ? ' compact' : ''}${mine ? ' mine' : ''}`} data-message={m.id}>
       <div class="msg-gutter">
         {compact ? (
-          <span class="msg-time-hover">{time(m.created_at)}</span>
+          <span class="msg-time-hover">{shortTime(m.created_at)}</span>
         ) : (
           <Avatar id={m.user_id} online={store.isOnline(m.user_id)} />
         )}

@@ -1,11 +1,5 @@
-import {
-  type AnyParleyEvent,
-  type Channel,
-  type ConnectionState,
-  type Member,
-  type Message,
-  ParleyClient,
-} from '../../sdk/index.ts';
+import { type Channel, type ConnectionState, type Member, type Message, ParleyClient } from '../../sdk/index.ts';
+import { applyEvent } from './events.ts';
 
 export interface Session {
   token: string;
@@ -18,8 +12,6 @@ export interface History {
   hasMore: boolean;
   loading: boolean;
 }
-
-const TYPING_TTL_MS = 6_000;
 
 /**
  * The chat's state, kept current from the SDK's event stream. Components read `state` and
@@ -39,7 +31,7 @@ export class ChatStore {
   connection: ConnectionState = 'idle';
   error: string | undefined;
   private listeners = new Set<() => void>();
-  private connectedOnce = false;
+  connectedOnce = false;
   private offs: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private onlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -60,7 +52,7 @@ export class ChatStore {
 
   async start(): Promise<void> {
     this.offs.push(
-      this.client.on('*', (e) => this.onEvent(e)),
+      this.client.on('*', (e) => applyEvent(this, e)),
       this.client.on('state', (s) => {
         this.connection = s.state;
         this.changed();
@@ -224,90 +216,9 @@ export class ChatStore {
 
   private readonly onVisible = () => this.markRead();
 
-  // ── events ──────────────────────────────────────────────────────────────
+  // ── applying events (events.ts) ─────────────────────────────────────
 
-  private onEvent(e: AnyParleyEvent): void {
-    const cid = e.channel_id ?? '';
-    switch (e.type) {
-      case 'connection':
-        // A fresh stream (not a resume) may have missed events: reload what is on screen.
-        if (this.connectedOnce && !e.data.resumed) void this.reload().catch((err) => this.fail(err));
-        this.connectedOnce = true;
-        this.refreshOnline();
-        break;
-      case 'reset':
-        void this.reload().catch((err) => this.fail(err));
-        break;
-      case 'new_message':
-        this.clearTyping(cid, e.data.user_id);
-        this.upsert(e.data);
-        this.bump(e.data);
-        break;
-      case 'message_updated':
-        this.replace(e.data);
-        break;
-      case 'message_deleted':
-        this.patch(e.data.message_id, (m) => ({ ...m, content: '', deleted_at: m.deleted_at ?? e.ts }));
-        break;
-      case 'message_reaction':
-      case 'reaction_removed': {
-        const { message_id, user_id, emoji } = e.data;
-        const add = e.type === 'message_reaction';
-        this.patch(message_id, (m) => ({ ...m, reactions: react(m.reactions, emoji, user_id, add) }));
-        break;
-      }
-      case 'thread_updated':
-        this.patch(e.data.message_id, (m) => ({
-          ...m,
-          thread_reply_count: e.data.thread_reply_count,
-          last_reply_at: e.data.last_reply_at,
-        }));
-        break;
-      case 'read_receipt': {
-        const m = this.members.get(cid)?.find((x) => x.user_id === e.data.user_id);
-        if (m) m.last_read_message_id = e.data.message_id;
-        break;
-      }
-      case 'member_joined':
-      case 'member_left':
-        if (e.type === 'member_left' && e.data.user_id === this.me.userId) {
-          this.channels.delete(cid);
-          if (this.activeId === cid) this.activeId = undefined;
-        } else {
-          void this.refreshChannel(cid);
-          this.refreshOnline();
-        }
-        break;
-      case 'channel_created':
-      case 'channel_updated': {
-        const old = this.channels.get(e.data.id);
-        this.channels.set(e.data.id, { unread_count: 0, mention_count: 0, ...old, ...stripCounts(e.data) });
-        if (!this.members.has(e.data.id)) void this.loadMembers(e.data.id).catch(() => {});
-        if (e.type === 'channel_created') this.refreshOnline();
-        break;
-      }
-      case 'mention': {
-        const c = this.channels.get(cid);
-        if (c && cid !== this.activeId) this.channels.set(cid, { ...c, mention_count: (c.mention_count ?? 0) + 1 });
-        break;
-      }
-      case 'typing':
-        if (e.data.user_id === this.me.userId) break;
-        if (e.data.is_typing) {
-          const m = this.typing.get(cid) ?? new Map<string, number>();
-          m.set(e.data.user_id, Date.now() + TYPING_TTL_MS);
-          this.typing.set(cid, m);
-        } else this.clearTyping(cid, e.data.user_id);
-        break;
-      case 'presence':
-        if (e.data.online) this.online.add(e.data.user_id);
-        else this.online.delete(e.data.user_id);
-        break;
-    }
-    this.changed();
-  }
-
-  private async refreshChannel(id: string): Promise<void> {
+  async refreshChannel(id: string): Promise<void> {
     try {
       const c = await this.client.getChannel(id);
       this.channels.set(id, c);
@@ -318,7 +229,7 @@ export class ChatStore {
   }
 
   /** A new message: unread counts and ordering of the channel list; read at once if on screen. */
-  private bump(m: Message): void {
+  bump(m: Message): void {
     const c = this.channels.get(m.channel_id);
     if (!c) {
       void this.refreshChannel(m.channel_id);
@@ -333,7 +244,7 @@ export class ChatStore {
     if (visible && !m.parent_message_id) this.markRead();
   }
 
-  private upsert(m: Message): void {
+  upsert(m: Message): void {
     if (m.parent_message_id) {
       const t = this.threads.get(m.parent_message_id);
       if (t && !t.replies.some((r) => r.id === m.id)) t.replies = [...t.replies, m];
@@ -344,12 +255,12 @@ export class ChatStore {
     this.replace(m);
   }
 
-  private replace(m: Message): void {
+  replace(m: Message): void {
     this.patch(m.id, () => m);
   }
 
   /** Applies `f` to every copy of a message on screen (channel history, thread parent, replies). */
-  private patch(id: string, f: (m: Message) => Message): void {
+  patch(id: string, f: (m: Message) => Message): void {
     for (const h of this.histories.values()) h.items = h.items.map((m) => (m.id === id ? f(m) : m));
     for (const t of this.threads.values()) {
       if (t.parent.id === id) t.parent = f(t.parent);
@@ -358,7 +269,7 @@ export class ChatStore {
     this.changed();
   }
 
-  private clearTyping(channelId: string, userId: string): void {
+  clearTyping(channelId: string, userId: string): void {
     this.typing.get(channelId)?.delete(userId);
   }
 
@@ -375,27 +286,6 @@ export class ChatStore {
     }
     if (any) this.changed();
   }
-}
-
-function react(list: Message['reactions'], emoji: string, userId: string, add: boolean): Message['reactions'] {
-  const out = list.map((r) => ({ ...r, user_ids: [...r.user_ids] }));
-  let r = out.find((x) => x.emoji === emoji);
-  if (!r) {
-    if (!add) return list;
-    r = { emoji, count: 0, user_ids: [] };
-    out.push(r);
-  }
-  const has = r.user_ids.includes(userId);
-  if (add && !has) r.user_ids.push(userId);
-  if (!add && has) r.user_ids = r.user_ids.filter((u) => u !== userId);
-  r.count = r.user_ids.length;
-  return out.filter((x) => x.count > 0);
-}
-
-/** Channel events carry no per-caller counts: keep ours. */
-function stripCounts(c: Channel): Channel {
-  const { unread_count: _u, mention_count: _m, last_read_message_id: _l, ...rest } = c;
-  return rest as Channel;
 }
 
 export async function signIn(userId: string, name: string): Promise<Session> {
