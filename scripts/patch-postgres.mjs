@@ -22,7 +22,10 @@ let root;
 try {
   // postgres' exports map hides package.json; resolve its entry and walk up to the package root.
   root = dirname(createRequire(import.meta.url).resolve('postgres'));
-  while (!existsSync(join(root, 'package.json')) || !readFileSync(join(root, 'package.json'), 'utf8').includes('"name": "postgres"')) {
+  while (
+    !existsSync(join(root, 'package.json')) ||
+    !readFileSync(join(root, 'package.json'), 'utf8').includes('"name": "postgres"')
+  ) {
     const up = dirname(root);
     if (up === root) throw new Error('postgres package root not found');
     root = up;

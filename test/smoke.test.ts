@@ -11,7 +11,9 @@ after(async () => {
 });
 
 test('a message sent through the API and one inserted with plain SQL both reach a member over SSE', async () => {
-  const created = await s.as('alice').post('/api/v1/channels', { type: 'group', name: 'g', members: [{ user_id: 'bob' }] });
+  const created = await s
+    .as('alice')
+    .post('/api/v1/channels', { type: 'group', name: 'g', members: [{ user_id: 'bob' }] });
   assert.equal(created.status, 201);
   const channelId = created.body.id as string;
   const bob = await s.sse('bob');

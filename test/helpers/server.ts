@@ -10,6 +10,7 @@ import { SseClient } from './sse.ts';
 
 export const TEST_SECRET = 'parley-test-secret-0123456789abcdef';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field and assert on them
 export interface HttpResult<T = any> {
   status: number;
   body: T;
@@ -97,7 +98,11 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     const key = `${userId}\u0000${name ?? ''}`;
     const cached = tokens.get(key);
     if (cached !== undefined) return cached;
-    const res = await parley.app.inject({ method: 'POST', url: '/api/v1/dev/token', payload: { user_id: userId, name } });
+    const res = await parley.app.inject({
+      method: 'POST',
+      url: '/api/v1/dev/token',
+      payload: { user_id: userId, name },
+    });
     const t = (res.json() as { token: string }).token;
     tokens.set(key, t);
     return t;

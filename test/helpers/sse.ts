@@ -129,7 +129,9 @@ export class SseClient {
     const deadline = Date.now() + ms;
     while (!pred(this.events)) {
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.type))}`);
+        throw new Error(
+          `timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.type))}`,
+        );
       }
       if (this.closed && !pred(this.events)) {
         await new Promise((r) => setTimeout(r, 20));
