@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +8,7 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Sql } from '../../src/db/client.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import { freshDatabase, sqlClient } from '../helpers/db.ts';
-import { cleanEnv, killAll, noPostgresLeft, runCli } from './lib.ts';
+import { cleanEnv, killAll, noPostgresLeft, ROOT, runCli } from './lib.ts';
 
 const versions = loadMigrations().map((m) => m.version);
 
@@ -162,7 +163,6 @@ describe('parley token', () => {
       const a = await runCli(['token', 'bob'], env);
       const b = await runCli(['token', 'bob'], env);
       assert.equal(a.code, 0, a.stderr);
-      const { readFileSync } = await import('node:fs');
       const key = new TextEncoder().encode(readFileSync(join(dir, 'jwt-secret'), 'utf8').trim());
       for (const t of [a.stdout.trim(), b.stdout.trim()]) {
         const { payload } = await jwtVerify(t, key);
@@ -194,6 +194,19 @@ describe('parley usage', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
     assert.match(r.stderr, /serve[\s\S]*migrate[\s\S]*doctor[\s\S]*token/);
+  });
+
+  test('npx parley runs the package bin', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('npx', ['--no-install', 'parley', '--help'], { cwd: ROOT, env: cleanEnv() });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.once('exit', (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Usage: parley/);
   });
 
   test('--help exits 0; no command exits 2', async () => {

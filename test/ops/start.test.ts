@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort } from '../../src/db/embedded.ts';
+import { freshDatabase, sqlClient } from '../helpers/db.ts';
 import { request } from '../helpers/server.ts';
 import { SseClient } from '../helpers/sse.ts';
 import {
@@ -175,6 +176,36 @@ describe('parley serve on the embedded PostgreSQL', () => {
 });
 
 describe('parley serve: start-up edge cases', () => {
+  test('DATABASE_URL switches off the embedded server; PARLEY_JWT_SECRET signs what `parley token` prints', async () => {
+    const dir = dataDir();
+    const db = await freshDatabase();
+    try {
+      const secret = 'ops-start-secret-0123456789abcdef0123';
+      const env = { PARLEY_DATA_DIR: dir, DATABASE_URL: db.url, PARLEY_JWT_SECRET: secret, PARLEY_NODE_ID: 'ext-db' };
+      const s = await serve(env);
+      await waitReady(s);
+      assert.equal(existsSync(join(dir, 'pg')), false, 'no embedded database was created');
+      assert.equal(existsSync(join(dir, 'jwt-secret')), false, 'no secret was generated');
+      assert.equal((await request(s.url, 'GET', '/readyz')).body.node_id, 'ext-db');
+      const printed = await runCli(['token', 'carol', '--name', 'Carol'], cleanEnv({ PARLEY_JWT_SECRET: secret }));
+      const me = await request(s.url, 'GET', '/api/v1/me', { headers: auth(printed.stdout.trim()) });
+      assert.equal(me.status, 200, JSON.stringify(me.body));
+      assert.deepEqual(me.body, { id: 'carol', name: 'Carol' });
+      const other = await runCli(['token', 'carol'], cleanEnv({ PARLEY_JWT_SECRET: `${secret}-other` }));
+      const refused = await request(s.url, 'GET', '/api/v1/me', { headers: auth(other.stdout.trim()) });
+      assert.equal(refused.status, 401);
+      // Migrated into the external database, once.
+      const sql = sqlClient(db.url);
+      const [n] = await sql`SELECT count(*)::int AS n FROM parley_migrations`;
+      await sql.end({ timeout: 1 });
+      assert.ok(n!.n > 0);
+      s.signal('SIGTERM');
+      assert.deepEqual(await exitWithin(s, 10_000), { code: 0, signal: null }, s.output());
+    } finally {
+      await db.drop();
+    }
+  });
+
   test('HOST is honoured: listening on 127.0.0.2 is not listening on 127.0.0.1', async () => {
     const dir = dataDir();
     const s = await serve({ PARLEY_DATA_DIR: dir, HOST: '127.0.0.2' });
