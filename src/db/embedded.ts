@@ -1,6 +1,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +131,12 @@ export class EmbeddedPostgres {
     if (owner) chmodSync(this.opts.dataDir, statSync(this.opts.dataDir).mode | 0o711);
     const bins = await binaries();
     if (!existsSync(join(this.pgData, 'PG_VERSION'))) await this.initdb(bins.initdb, owner);
+    if (!existsSync(this.stateFile)) {
+      throw new Error(
+        `${this.pgData} holds a database but ${this.stateFile} (its port and password) is missing; ` +
+          `restore the file, or remove ${this.pgData} to start with an empty database`,
+      );
+    }
     this.state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as State;
 
     // A previous process that was killed outright leaves its postgres running; adopt it.
@@ -163,9 +180,22 @@ export class EmbeddedPostgres {
     });
   }
 
+  /**
+   * Creates the cluster in a side directory and renames it into place only when initdb has finished
+   * and the password is saved, so a start killed half-way (SIGKILL, OOM, power loss) leaves nothing
+   * that looks like a database: the next start simply initialises again.
+   */
   private async initdb(initdb: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
-    mkdirSync(this.pgData, { recursive: true, mode: 0o700 });
-    if (owner) chownSync(this.pgData, owner.uid, owner.gid);
+    if (existsSync(this.pgData)) {
+      if (readdirSync(this.pgData).length > 0) {
+        throw new Error(`${this.pgData} is not empty but is not a PostgreSQL data directory (no PG_VERSION)`);
+      }
+      rmSync(this.pgData, { recursive: true });
+    }
+    const partial = `${this.pgData}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { mode: 0o700 });
+    if (owner) chownSync(partial, owner.uid, owner.gid);
     const password = randomBytes(18).toString('base64url');
     const pwFile = join(this.opts.dataDir, `.pw-${process.pid}`);
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
@@ -174,7 +204,7 @@ export class EmbeddedPostgres {
       await run(
         initdb,
         [
-          `--pgdata=${this.pgData}`,
+          `--pgdata=${partial}`,
           '--auth=scram-sha-256',
           '--username=postgres',
           `--pwfile=${pwFile}`,
@@ -185,10 +215,11 @@ export class EmbeddedPostgres {
         this.opts.log,
       );
     } finally {
-      execFileSync('rm', ['-f', pwFile]);
+      rmSync(pwFile, { force: true });
     }
     const state: State = { port: await freePort(), password };
     writeFileSync(this.stateFile, JSON.stringify(state), { mode: 0o600 });
+    renameSync(partial, this.pgData);
   }
 
   private spawnServer(postgres: string, owner: { uid: number; gid: number } | undefined): Promise<void> {

@@ -244,6 +244,23 @@ describe('parley serve: start-up edge cases', () => {
     assert.deepEqual(await noPostgresLeft(dir), [], s.output());
   });
 
+  test('a first start killed outright during initdb does not leave a broken data directory', async () => {
+    const dir = dataDir();
+    const s = await serve({ PARLEY_DATA_DIR: dir });
+    const initStarted = () =>
+      existsSync(join(dir, 'pg.partial', 'PG_VERSION')) || existsSync(join(dir, 'pg', 'PG_VERSION'));
+    const deadline = Date.now() + 60_000;
+    while (!initStarted() && Date.now() < deadline) await sleep(2);
+    const caughtMidway = !existsSync(join(dir, 'embedded.json'));
+    s.signal('SIGKILL', true); // node, initdb and its bootstrap postgres: as an OOM kill or power loss would
+    await s.exited;
+    await noPostgresLeft(dir);
+    const again = await serve({ PARLEY_DATA_DIR: dir });
+    await waitReady(again);
+    await stopAndCheck(again, dir, 'SIGTERM');
+    assert.ok(caughtMidway, 'the kill landed before initdb had finished (else this test proved less)');
+  });
+
   test('a bad setting fails fast with a message naming it', async () => {
     const dir = dataDir();
     const s = await serve({ PARLEY_DATA_DIR: dir, PARLEY_EVENT_RETENTION: 'forever' });
