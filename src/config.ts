@@ -40,10 +40,13 @@ function int(value: string | undefined, name: string, fallback: number): number 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
+  const port = int(env.PORT, 'PORT', 8080);
+  // Checked here, before an embedded database is started, rather than by listen() after it.
+  if (port > 65535) throw new ConfigError(`PORT must be at most 65535 (got "${env.PORT}")`);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.HOST || '127.0.0.1',
-    port: int(env.PORT, 'PORT', 8080),
+    port,
     jwtSecret: env.PARLEY_JWT_SECRET || undefined,
     devAuth: env.PARLEY_DEV_AUTH === '1' || env.PARLEY_DEV_AUTH === 'true',
     nodeId: env.PARLEY_NODE_ID || `${hostname()}-${process.pid}`,

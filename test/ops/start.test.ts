@@ -268,6 +268,14 @@ describe('parley serve: start-up edge cases', () => {
     assert.equal(exit?.code, 1);
     assert.match(s.output(), /PARLEY_EVENT_RETENTION/);
     assert.deepEqual(postgresOf(dir), []);
+    for (const port of ['http', '70000', '-1']) {
+      const bad = await spawnServe(cleanEnv({ PARLEY_DATA_DIR: dir, PORT: port }), undefined);
+      served.push(bad);
+      const e = await exitWithin(bad, 60_000);
+      assert.equal(e?.code, 1, bad.output());
+      assert.match(bad.output(), /PORT must be/);
+    }
+    assert.equal(existsSync(join(dir, 'pg')), false, 'no database was started for a bad setting');
   });
 });
 
