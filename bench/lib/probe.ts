@@ -1,0 +1,77 @@
+/**
+ * Loaded with --import into the server under test (Parley, and the raw node:http baseline the same
+ * way) to see when each SSE frame of a bench message has been handed to every socket. It wraps
+ * ServerResponse.prototype.write: a frame buffer that starts with "id:" and carries a bench marker
+ * gets a record of how many sockets it was written to and the monotonic time of the first and last
+ * write (taken after write() returned). Parley encodes each event once and writes the same Buffer to
+ * every subscriber, so the Buffer's identity is the event's identity.
+ *
+ * Commands come over the IPC channel: probe.arm, probe.take, probe.gc. When the parent goes away the server is
+ * sent SIGTERM, so nothing outlives an interrupted bench.
+ */
+import { ServerResponse } from 'node:http';
+
+interface Rec {
+  tag: string;
+  seq: number;
+  writes: number;
+  firstNs: number;
+  lastNs: number;
+  bytes: number;
+}
+
+const MARK = /bench\|([a-z0-9]+)\|(\d+)\|/;
+let armed = false;
+const seen = new WeakMap<Buffer, Rec | null>();
+let records: Rec[] = [];
+
+const write = ServerResponse.prototype.write;
+ServerResponse.prototype.write = function probeWrite(this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+  const ret = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  if (
+    armed &&
+    Buffer.isBuffer(chunk) &&
+    chunk.length > 8 &&
+    chunk[0] === 0x69 &&
+    chunk[1] === 0x64 &&
+    chunk[2] === 0x3a
+  ) {
+    const t = Number(process.hrtime.bigint());
+    let rec = seen.get(chunk);
+    if (rec === undefined) {
+      const m = MARK.exec(chunk.toString('utf8', 0, Math.min(chunk.length, 8192)));
+      rec = m ? { tag: m[1]!, seq: Number(m[2]), writes: 0, firstNs: t, lastNs: t, bytes: chunk.length } : null;
+      seen.set(chunk, rec);
+      if (rec) records.push(rec);
+    }
+    if (rec) {
+      rec.writes++;
+      rec.lastNs = t;
+    }
+  }
+  return ret;
+} as typeof ServerResponse.prototype.write;
+
+if (process.send) {
+  process.on('message', (m: { id?: number; cmd?: string; params?: { tag?: string } }) => {
+    if (typeof m?.id !== 'number') return;
+    if (m.cmd === 'probe.arm') {
+      armed = true;
+      records = [];
+      process.send?.({ id: m.id, ok: true, result: null });
+    } else if (m.cmd === 'probe.gc') {
+      // Needs --expose-gc (the bench starts servers with it): measure retained memory, not garbage.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+      process.send?.({ id: m.id, ok: true, result: gc !== undefined });
+    } else if (m.cmd === 'probe.take') {
+      const tag = m.params?.tag;
+      const out = tag ? records.filter((r) => r.tag === tag) : records;
+      records = tag ? records.filter((r) => r.tag !== tag) : [];
+      process.send?.({ id: m.id, ok: true, result: out });
+    }
+  });
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  (process.channel as { unref?: () => void } | undefined)?.unref?.();
+}
