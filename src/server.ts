@@ -3,6 +3,7 @@ import { Auth, loadSecret } from './auth.ts';
 import type { Config } from './config.ts';
 import { connect, type Sql } from './db/client.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
+import { MessageWriter } from './db/message-writer.ts';
 import { migrate } from './db/migrate.ts';
 import { Users } from './db/users.ts';
 import { buildApp } from './http/app.ts';
@@ -86,6 +87,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     listener,
     presence,
     typing,
+    writer: new MessageWriter(sql),
     metrics,
     log,
     draining: () => draining,

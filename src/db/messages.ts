@@ -16,6 +16,17 @@ export async function findMessage(sql: Sql, id: string): Promise<MessageRow | un
   return row as MessageRow | undefined;
 }
 
+export async function findByClientId(
+  sql: Sql,
+  channelId: string,
+  userId: string,
+  clientId: string,
+): Promise<string | undefined> {
+  const [row] = await sql`
+    SELECT id FROM channel_messages WHERE channel_id = ${channelId} AND user_id = ${userId} AND client_id = ${clientId}`;
+  return row?.id as string | undefined;
+}
+
 export async function messageJson(sql: Sql, id: string): Promise<unknown> {
   const [row] = await sql`SELECT parley_message_json(m) AS m FROM channel_messages m WHERE m.id = ${id}`;
   return row?.m;

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Auth, User } from '../auth.ts';
 import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
+import type { MessageWriter } from '../db/message-writer.ts';
 import type { Users } from '../db/users.ts';
 import { ApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -37,6 +38,7 @@ export interface AppDeps {
   listener: Listener;
   presence: Presence;
   typing: Typing;
+  writer: MessageWriter;
   metrics: Metrics;
   log: Logger;
   /** Set while the node drains for shutdown: streams and writes are refused. */

@@ -1,6 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { canManage, requireMember } from '../../db/members.ts';
-import { findMessage, history, insertMessage, messageJson, thread, validateNewMessage } from '../../db/messages.ts';
+import {
+  findByClientId,
+  findMessage,
+  history,
+  insertMessage,
+  messageJson,
+  thread,
+  validateNewMessage,
+} from '../../db/messages.ts';
 import { ApiError, invalid, notFound } from '../../errors.ts';
 import { ChannelParams, errors, MessageParams, Text, UserId, Uuid } from '../schemas/common.ts';
 import { Message } from '../schemas/resources.ts';
@@ -82,9 +90,6 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      const membership = await requireMember(sql, req.params.id, req.user.id);
-      if (membership.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
-      checkContent(req.body.content);
       const input = {
         channelId: req.params.id,
         userId: req.user.id,
@@ -94,9 +99,29 @@ const routes: Routes = async (app, { deps }) => {
         attachmentIds: req.body.attachment_ids ?? [],
         clientId: req.body.client_id ?? null,
       };
-      await validateNewMessage(sql, input);
-      const { id, created } = await insertMessage(sql, input);
-      return reply.status(created ? 201 : 200).send((await messageJson(sql, id)) as never);
+      // The common message needs no lookups before it is written: the writer checks membership and
+      // the archive flag inside its INSERT. Anything that needs more is checked first.
+      const plain = !input.parentMessageId && input.mentions.length === 0 && input.attachmentIds.length === 0;
+      if (!plain || input.content.trim() === '') {
+        const membership = await requireMember(sql, input.channelId, input.userId);
+        if (membership.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
+        checkContent(input.content);
+        await validateNewMessage(sql, input);
+      }
+      if (input.attachmentIds.length) {
+        const { id, created } = await insertMessage(sql, input);
+        return reply.status(created ? 201 : 200).send((await messageJson(sql, id)) as never);
+      }
+      const written = await deps.writer.write(input);
+      if (written.status === 'created') return reply.status(201).send(written.message as never);
+      // Not written: a retry of an earlier send, or the caller may not write here (say which).
+      if (input.clientId) {
+        const earlier = await findByClientId(sql, input.channelId, input.userId, input.clientId);
+        if (earlier) return reply.status(200).send((await messageJson(sql, earlier)) as never);
+      }
+      const membership = await requireMember(sql, input.channelId, input.userId);
+      if (membership.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
+      throw new ApiError('conflict', 'The message could not be written; retry.');
     },
   );
 

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql } from './client.ts';
+import type { NewMessage } from './messages.ts';
+
+export type WriteResult =
+  | { status: 'created'; id: string; message: unknown }
+  /** Not written: not a member, channel archived or gone, or client_id already used. */
+  | { status: 'skipped' };
+
+interface Pending {
+  id: string;
+  input: NewMessage;
+  resolve: (r: WriteResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Group commit for messages. One message per transaction is capped by PostgreSQL's commit-time NOTIFY
+ * lock (every notifying commit takes it), so concurrent sends are written together: while one batch is
+ * being written, newcomers queue and go in the next one, in one INSERT. A lone send is written at once
+ * (no added wait). Membership and "not archived" are checked inside the statement, so a batch needs a
+ * single round trip; ids are chosen here so each caller finds its row among those returned.
+ */
+export class MessageWriter {
+  private queue: Pending[] = [];
+  private running = false;
+  batches = 0;
+  written = 0;
+
+  constructor(private readonly sql: Sql) {}
+
+  write(input: NewMessage): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: randomUUID(), input, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let the requests parsed in this same tick join the first batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    try {
+      const rows = await this.insert(batch);
+      this.batches++;
+      this.written += rows.size;
+      for (const p of batch) {
+        const message = rows.get(p.id);
+        p.resolve(message ? { status: 'created', id: p.id, message } : { status: 'skipped' });
+      }
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad row (say, a parent deleted meanwhile) must not fail its neighbours: write singly.
+      for (const p of batch) {
+        await this.insert([p]).then(
+          (rows) => {
+            const message = rows.get(p.id);
+            p.resolve(message ? { status: 'created', id: p.id, message } : { status: 'skipped' });
+          },
+          (e) => p.reject(e),
+        );
+      }
+    }
+  }
+
+  private async insert(batch: Pending[]): Promise<Map<string, unknown>> {
+    const rows = await this.sql`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${batch.map((p) => p.id)}::uuid[], ${batch.map((p) => p.input.channelId)}::uuid[],
+          ${batch.map((p) => p.input.userId)}::text[], ${batch.map((p) => p.input.content)}::text[],
+          ${batch.map((p) => p.input.parentMessageId)}::uuid[],
+          ${batch.map((p) => JSON.stringify(p.input.mentions))}::text[],
+          ${batch.map((p) => p.input.clientId)}::text[]
+        ) WITH ORDINALITY AS t(id, channel_id, user_id, content, parent_message_id, mentions, client_id, ord)
+      ), ins AS (
+        INSERT INTO channel_messages (id, channel_id, user_id, content, parent_message_id, mentions, client_id)
+        SELECT i.id, i.channel_id, i.user_id, i.content, i.parent_message_id,
+               ARRAY(SELECT jsonb_array_elements_text(i.mentions::jsonb)), i.client_id
+          FROM input i JOIN channels c ON c.id = i.channel_id AND NOT c.is_archived
+         WHERE EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = i.channel_id AND m.user_id = i.user_id)
+         ORDER BY i.ord
+        ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+        RETURNING *
+      )
+      SELECT ins.id, parley_message_json(ROW(ins.*)::channel_messages) AS message FROM ins`;
+    return new Map(rows.map((r) => [r.id as string, r.message]));
+  }
+}
