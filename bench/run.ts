@@ -11,6 +11,7 @@
  * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup, --profile (CPU
  * profiles of every server into the log directory), --keep (keep the work directory).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -108,6 +109,20 @@ process.on('uncaughtException', (err) => {
 });
 process.on('exit', () => killAllNow());
 
+/** Which Parley was measured: the commit, and whether the work tree had uncommitted changes in src/ or db/. */
+function gitInfo(): { commit: string; dirty_src: boolean } | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'db'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    }).trim();
+    return { commit, dirty_src: dirty !== '' };
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<number> {
   const quick = opts.quick;
   const P = params(quick);
@@ -140,6 +155,7 @@ async function main(): Promise<number> {
       loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     quick,
+    git: gitInfo(),
     metrics: {} as Record<string, unknown>,
   };
   const metrics = results.metrics as Record<string, unknown>;
@@ -147,8 +163,14 @@ async function main(): Promise<number> {
   const timings: Record<string, number> = {};
 
   const tracked: Proc[] = [];
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    failed = true;
+    log(`  ! ${m}`);
+  };
   const ctx: Ctx = makeCtx(
-    { quick, P, db, sql, work, logDir, secret, profile: opts.profile, log: (m) => log(m) },
+    { quick, P, db, sql, work, logDir, secret, profile: opts.profile, log: (m) => log(m), warn },
     tracked,
   );
   const run = async (name: Phase, fn: () => Promise<void>) => {
@@ -195,6 +217,7 @@ async function main(): Promise<number> {
   results.total_seconds = (performance.now() - t0) / 1000;
   results.loadavg_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
   if (Object.keys(errors).length) results.errors = errors;
+  if (warnings.length) results.warnings = warnings;
 
   const outFile = opts.out
     ? resolve(opts.out)

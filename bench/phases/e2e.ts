@@ -61,6 +61,7 @@ export async function e2eLatency(ctx: Ctx) {
     postLatency: Summary;
   }>('open', { targets, tag: 'e2e', intervalMs: 1000 / e.rate, count, warmupCount }, e.seconds * 1000 + 120_000);
   const cpu = win.end();
+  if (sent.errors) ctx.warn(`e2e: ${sent.errors} of ${count} posts failed: ${sent.firstError}`);
   // Every measured message that was accepted is due at each of its channel's listeners.
   const measuredOk = Math.max(0, sent.ok - warmupCount);
   const expected = measuredOk * e.perChannel;

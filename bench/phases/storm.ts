@@ -70,7 +70,7 @@ export async function reconnectStorm(ctx: Ctx) {
     errors: number;
     non200: number;
     lastError: string;
-  }>('waitResumed', { timeoutMs: 120_000 }, 130_000);
+  }>('waitResumed', { timeoutMs: s.resumeTimeoutMs }, s.resumeTimeoutMs + 10_000);
   const tcp = tcpDelta(tcp0);
   ctx.log(`  ${resumed.resumed}/${users.length} streams resumed; the last after ${resumed.maxMs?.toFixed(0)} ms`);
   ctx.log(`  live again per second after the drop: ${resumed.resumedPerSecond.join(' ')}`);
@@ -80,6 +80,7 @@ export async function reconnectStorm(ctx: Ctx) {
       .join(', ')}`,
   );
   const posted = await flow;
+  if (posted.errors) ctx.warn(`storm: ${posted.errors} of ${count} posts failed: ${posted.firstError}`);
   const cpu = win.end();
   // Let the last messages arrive, then compare with the log.
   await sse.call('quiesce', { quietMs: 1_500, timeoutMs: 60_000 }, 70_000);
