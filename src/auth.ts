@@ -28,7 +28,15 @@ export function loadSecret(configured: string | undefined, dataDir: string): Uin
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+const CACHE_MAX = 20_000;
+
 export class Auth {
+  /**
+   * Tokens already verified, with their expiry: a reconnect storm of thousands of clients (or a busy
+   * sender) would otherwise spend its CPU recomputing the same HMACs. Expiry is still checked per use.
+   */
+  private readonly verified = new Map<string, { user: User; expMs: number }>();
+
   constructor(private readonly secret: Uint8Array) {}
 
   async sign(userId: string, name?: string, ttl = '24h'): Promise<string> {
@@ -42,6 +50,9 @@ export class Auth {
 
   /** Verifies signature (HS256 only: `alg: none` and others are refused), expiry and claims. */
   async verify(token: string): Promise<User> {
+    const hit = this.verified.get(token);
+    if (hit && Date.now() < hit.expMs) return hit.user;
+    if (hit) this.verified.delete(token);
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }));
@@ -57,6 +68,10 @@ export class Auth {
     if (name !== undefined && (typeof name !== 'string' || name.length > 200 || UNSTORABLE.test(name))) {
       throw new ApiError('unauthorized', 'The token\'s "name" claim must be a string of at most 200 characters.');
     }
-    return { id: sub, name: (name as string | undefined) ?? null };
+    const user = { id: sub, name: (name as string | undefined) ?? null };
+    if (this.verified.size >= CACHE_MAX) this.verified.clear();
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
+    this.verified.set(token, { user, expMs: exp });
+    return user;
   }
 }
