@@ -9,7 +9,8 @@
  * in the same run.
  *
  * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup, --profile (CPU
- * profiles of every server into the log directory), --keep (keep the work directory).
+ * profiles of every server into the log directory), --keep (keep the work directory), --backlog N
+ * (experiment: servers listen with an accept queue of N instead of Node's 511; see lib/probe.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,12 +41,13 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    backlog: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
   console.log(
-    'Usage: npm run bench -- [--quick] [--out FILE] [--only write,e2e,history,fanout,storm,startup] [--profile] [--keep]',
+    'Usage: npm run bench -- [--quick] [--out FILE] [--only write,e2e,history,fanout,storm,startup] [--profile] [--keep] [--backlog N]',
   );
   process.exit(0);
 }
@@ -125,6 +127,7 @@ function gitInfo(): { commit: string; dirty_src: boolean } | null {
 
 async function main(): Promise<number> {
   const quick = opts.quick;
+  if (opts.backlog) process.env.BENCH_LISTEN_BACKLOG = opts.backlog;
   const P = params(quick);
   work = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   // PostgreSQL runs as the `postgres` user when we are root: it must pass through this directory.
@@ -156,6 +159,7 @@ async function main(): Promise<number> {
     },
     quick,
     git: gitInfo(),
+    ...(opts.backlog ? { experiment: { listen_backlog: Number(opts.backlog) } } : {}),
     metrics: {} as Record<string, unknown>,
   };
   const metrics = results.metrics as Record<string, unknown>;

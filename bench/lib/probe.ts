@@ -10,6 +10,7 @@
  * sent SIGTERM, so nothing outlives an interrupted bench.
  */
 import { ServerResponse } from 'node:http';
+import { Server } from 'node:net';
 
 interface Rec {
   tag: string;
@@ -51,6 +52,23 @@ ServerResponse.prototype.write = function probeWrite(this: ServerResponse, chunk
   }
   return ret;
 } as typeof ServerResponse.prototype.write;
+
+/**
+ * Experiment switch (off unless BENCH_LISTEN_BACKLOG is set, e.g. by `npm run bench -- --backlog 4096`):
+ * listen with that accept-queue length instead of Node's default 511, to show what a reconnect
+ * storm looks like when the kernel does not drop handshakes. The server's own code is unchanged.
+ */
+const backlog = Number(process.env.BENCH_LISTEN_BACKLOG ?? 0);
+if (backlog > 0) {
+  const listen = Server.prototype.listen;
+  Server.prototype.listen = function probeListen(this: Server, ...args: unknown[]) {
+    const first = args[0];
+    if (first && typeof first === 'object' && (first as { backlog?: number }).backlog === undefined) {
+      args[0] = { ...first, backlog };
+    }
+    return (listen as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof Server.prototype.listen;
+}
 
 if (process.send) {
   process.on('message', (m: { id?: number; cmd?: string; params?: { tag?: string } }) => {
