@@ -189,7 +189,9 @@ async function main(): Promise<number> {
       errors[name] = (err as Error).stack ?? String(err);
       log(`✗ ${name}: ${(err as Error).message}`);
     } finally {
-      await Promise.all(tracked.splice(0).map((p) => p.stop().catch(() => {})));
+      const procs = tracked.splice(0);
+      await Promise.all(procs.map((p) => p.stop().catch(() => {})));
+      for (const p of procs) if (p.killed) warn(`${p.name} did not exit within 20 s of SIGTERM and was killed`);
       timings[name] = (performance.now() - start) / 1000;
     }
   };

@@ -108,13 +108,22 @@ export class Proc {
     }
   }
 
+  /** Set when stop() had to SIGKILL: the process did not exit within the grace period. */
+  killed = false;
+  stopMs: number | undefined;
+
   /** SIGTERM, then SIGKILL after graceMs. */
-  async stop(graceMs = 10_000): Promise<void> {
+  async stop(graceMs = 20_000): Promise<void> {
     if (!this.alive) return;
+    const t0 = performance.now();
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      this.killed = true;
+      this.child.kill('SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
+    this.stopMs = performance.now() - t0;
   }
 }
 
