@@ -14,7 +14,7 @@ export function createMetrics() {
     }),
     eventsDelivered: new Counter({
       name: 'parley_events_delivered_total',
-      help: 'Events written to client streams',
+      help: 'Events written to client streams (live, replayed and ephemeral)',
       registers: [registry],
     }),
     listenerReconnects: new Counter({

@@ -72,38 +72,18 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       }
     }
   });
-  await listener.start();
-  await presence.start();
   const retention = new Retention(sql, log, config.eventRetentionMs);
-  retention.start();
-
   let draining = false;
-  const app = await buildApp({
-    config,
-    sql,
-    auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
-    users: new Users(sql),
-    hub,
-    listener,
-    presence,
-    typing,
-    writer: new MessageWriter(sql),
-    metrics,
-    log,
-    draining: () => draining,
-  });
-  let url = '';
-  if (opts.listen !== false) {
-    url = await app.listen({ host: config.host, port: config.port });
-  }
-
+  let app: FastifyInstance | undefined;
   let closing: Promise<void> | undefined;
+  // One teardown for a normal shutdown and for a start that failed part-way (e.g. port in use), so
+  // nothing started before the failure (pool, listener, timers, embedded server) is left running.
   const close = () => {
     closing ??= (async () => {
       draining = true;
       // Streams first: clients reconnect (through a load balancer, to another node) and resume.
       hub.closeAll('shutdown');
-      await app.close();
+      await app?.close();
       typing.stop();
       retention.stop();
       await presence.stop();
@@ -114,5 +94,29 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     })();
     return closing;
   };
+  let url = '';
+  try {
+    await listener.start();
+    await presence.start();
+    retention.start();
+    app = await buildApp({
+      config,
+      sql,
+      auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
+      users: new Users(sql),
+      hub,
+      listener,
+      presence,
+      typing,
+      writer: new MessageWriter(sql),
+      metrics,
+      log,
+      draining: () => draining,
+    });
+    if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
   return { app, config, sql, hub, listener, retention, log, databaseUrl, embedded, url, close };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql<Record<string, unknown>>;
@@ -11,9 +13,41 @@ export interface ConnectOptions {
   onclose?: () => void;
 }
 
+/**
+ * postgres.js understands sslmode but not libpq's sslrootcert/sslcert/sslkey (it would even send
+ * them to the server as settings). Take them out of the URL and turn them into TLS options, so a
+ * managed PostgreSQL with a private CA works with `sslmode=verify-full&sslrootcert=/path/ca.pem`.
+ */
+export function tlsFromUrl(url: string): { url: string; ssl?: ConnectionOptions } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  const q = u.searchParams;
+  const root = q.get('sslrootcert');
+  const cert = q.get('sslcert');
+  const key = q.get('sslkey');
+  if (!root && !cert && !key) return { url };
+  const mode = q.get('sslmode') ?? 'verify-full';
+  for (const k of ['sslrootcert', 'sslcert', 'sslkey', 'sslmode']) q.delete(k);
+  const ssl: ConnectionOptions = {
+    rejectUnauthorized: mode === 'verify-full' || mode === 'verify-ca',
+    ...(root && root !== 'system' ? { ca: readFileSync(root) } : {}),
+    ...(cert ? { cert: readFileSync(cert) } : {}),
+    ...(key ? { key: readFileSync(key) } : {}),
+    // verify-ca checks the chain but not the host name.
+    ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
+  return { url: u.toString(), ssl };
+}
+
 /** One place that knows how Parley talks to PostgreSQL (pool and listener share it, SSL included). */
-export function connect(url: string, opts: ConnectOptions = {}): Sql {
+export function connect(rawUrl: string, opts: ConnectOptions = {}): Sql {
+  const { url, ssl } = tlsFromUrl(rawUrl);
   return postgres(url, {
+    ...(ssl ? { ssl } : {}),
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 5,
     idle_timeout: opts.onnotify ? undefined : 60,

@@ -68,6 +68,7 @@ export class Hub {
       if (resumed) {
         replayed = await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
         this.metrics.replayedEvents.inc(replayed);
+        this.metrics.eventsDelivered.inc(replayed);
       }
       if (!resumed) {
         sub.channels = new Set(snap.channels);
@@ -76,7 +77,7 @@ export class Hub {
       // No await from here on: the buffer is drained and the subscriber goes live in one turn.
       const buffered = this.pending.get(sub) ?? [];
       this.pending.delete(sub);
-      for (const ev of buffered) applyDurable(sub, ev);
+      for (const ev of buffered) if (applyDurable(sub, ev)) this.metrics.eventsDelivered.inc();
       this.index(sub);
       return { resumed, reset, replayed, lastPos: sub.lastPos };
     } catch (err) {

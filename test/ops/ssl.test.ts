@@ -22,6 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'parley-ssl-'));
 let pg: EmbeddedPostgres | undefined;
 let parley: Parley | undefined;
 let url = ''; // the test database, no sslmode
+let caFile = ''; // the server's self-signed certificate, which is its own CA
 const withSsl = (mode: string) => {
   const u = new URL(url);
   u.searchParams.set('sslmode', mode);
@@ -40,6 +41,7 @@ before(async () => {
   const certs = join(dir, 'certs');
   mkdirSync(certs, { mode: 0o755 });
   const cert = join(certs, 'server.crt');
+  caFile = cert;
   const key = join(certs, 'server.key');
   execFileSync(
     'openssl',
@@ -90,6 +92,42 @@ after(async () => {
 });
 
 describe('PostgreSQL that requires TLS', () => {
+  test('sslmode=verify-ca with sslrootcert in the URL checks the chain: the right CA connects, another is refused', async () => {
+    const { connect } = await import('../../src/db/client.ts');
+    const good = new URL(url);
+    good.searchParams.set('sslmode', 'verify-ca');
+    good.searchParams.set('sslrootcert', caFile);
+    const sql = connect(good.toString(), { max: 1 });
+    const [row] = await sql`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+    assert.equal(row!.ssl, true);
+    await sql.end({ timeout: 1 });
+    const otherCa = join(dir, 'other-ca.crt');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=other',
+        '-keyout',
+        join(dir, 'other-ca.key'),
+        '-out',
+        otherCa,
+      ],
+      { stdio: 'ignore' },
+    );
+    const bad = new URL(good);
+    bad.searchParams.set('sslrootcert', otherCa);
+    const wrong = connect(bad.toString(), { max: 1 });
+    await assert.rejects(wrong`SELECT 1`, /self[- ]signed|certificate/i);
+    await wrong.end({ timeout: 1 });
+  });
+
   test('refuses a connection without TLS (so the tests below prove TLS is used)', async () => {
     for (const u of [withSsl('disable'), url]) {
       const plain = postgres(u, { max: 1, onnotice: () => {}, connect_timeout: 10 });
