@@ -1,8 +1,10 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --profile`): self and inclusive time per
- * function, top N. Usage: npx tsx bench/lib/cpuprofile.ts FILE [N]
+ * function, top N. Usage: npx tsx bench/lib/cpuprofile.ts FILE|DIR [N] — given a directory (one
+ * server's), it picks the thread that was busiest (the main thread, not tsx's loader worker).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface Node {
   id: number;
@@ -64,6 +66,24 @@ export function summarizeProfile(file: string, top = 25): string {
   return `profile ${file}: ${(total / 1e6).toFixed(1)} s\n-- self --\n${fmt(self)}\n-- inclusive --\n${fmt(incl)}`;
 }
 
+/** The profile in `dir` with the most non-idle samples. */
+export function busiestProfile(dir: string): string {
+  let best = '';
+  let bestBusy = -1;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile;
+    const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    const busy = (p.samples ?? []).filter((id) => !idle.has(id)).length;
+    if (busy > bestBusy) {
+      bestBusy = busy;
+      best = join(dir, f);
+    }
+  }
+  return best;
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  console.log(summarizeProfile(process.argv[2]!, Number(process.argv[3] ?? 25)));
+  const arg = process.argv[2]!;
+  const file = statSync(arg).isDirectory() ? busiestProfile(arg) : arg;
+  console.log(summarizeProfile(file, Number(process.argv[3] ?? 25)));
 }
