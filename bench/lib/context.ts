@@ -78,10 +78,9 @@ export function makeCtx(base: Omit<Ctx, 'node' | 'parley' | 'baseline'>, tracked
     tracked.push(p);
     return p;
   };
+  // One directory per server: node writes a profile per thread (tsx's loader runs in a worker thread).
   const profileFlags = (name: string) =>
-    base.profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${join(base.logDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`]
-      : [];
+    base.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(base.logDir, 'profiles', name)}`] : [];
   return {
     ...base,
     node: (o) => track(startNode({ ...o, logDir: base.logDir })),
