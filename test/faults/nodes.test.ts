@@ -132,27 +132,32 @@ describe('a node dies', () => {
     );
 
     let writing = true;
+    let written = 0;
     const writes: Promise<void>[] = [];
     for (const n of [n2, n3]) {
       writes.push(
         (async () => {
-          for (let i = 0; writing && i < 400; i++) {
+          for (let i = 0; writing && i < 2000; i++) {
             const r = await call(n, 'owner', 'POST', `/api/v1/channels/${channel}/messages`, {
               content: `${n.id} ${i}`,
             });
             assert.equal(r.status, 201);
+            written++;
           }
         })(),
       );
     }
     writes.push(
       (async () => {
-        for (let i = 0; writing && i < 400; i++) {
+        for (let i = 0; writing && i < 2000; i++) {
           await sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${channel}, 'owner', ${`sql ${i}`})`;
+          written++;
         }
       })(),
     );
-    await new Promise((r) => setTimeout(r, 400));
+    // Counted, not timed: on a loaded machine the writers are slower, and the test must still have
+    // traffic before the kill, across it, and after the resume.
+    await eventually(() => written >= 80, 30_000, 'writes before the kill');
     n1.kill('SIGKILL');
     const killedAt = Date.now();
     await n1.exited;
@@ -160,7 +165,8 @@ describe('a node dies', () => {
     await eventually(() => k1.closed && k2.closed, 5000, 'streams of the dead node closed');
     const k1b = await stream(n2, 'k1', k1.lastEventId);
     const k2b = await stream(n3, 'k2', k2.lastEventId);
-    await new Promise((r) => setTimeout(r, 300));
+    const resumedAt = written;
+    await eventually(() => written >= resumedAt + 80, 30_000, 'writes after the resume');
     writing = false;
     await Promise.all(writes);
 
