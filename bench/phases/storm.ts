@@ -4,6 +4,7 @@ import { cpuMs, cpuWindow, treeCpuMs } from '../lib/cpu.ts';
 import { createGroup } from '../lib/fixtures.ts';
 import { loopbackSources } from '../lib/http.ts';
 import { tcpCounters, tcpDelta } from '../lib/net.ts';
+import { resetStatements, topStatements } from '../lib/pg.ts';
 import { CLIENT_NOFILE } from '../lib/servers.ts';
 import type { Summary } from '../lib/stats.ts';
 
@@ -60,6 +61,8 @@ export async function reconnectStorm(ctx: Ctx) {
     s.flowMs + 120_000,
   );
   await sleep(s.beforeDropMs);
+  await resetStatements(sql);
+  const [x0] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const tcp0 = tcpCounters();
   const drop = await sse.call<{ tDropNs: number; headAtDrop: number }>('drop', { dbUrl: db.url });
   const resumed = await sse.call<{
@@ -72,6 +75,8 @@ export async function reconnectStorm(ctx: Ctx) {
     lastError: string;
   }>('waitResumed', { timeoutMs: s.resumeTimeoutMs }, s.resumeTimeoutMs + 10_000);
   const tcp = tcpDelta(tcp0);
+  const [x1] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
+  const statements = await topStatements(sql);
   ctx.log(`  ${resumed.resumed}/${users.length} streams resumed; the last after ${resumed.maxMs?.toFixed(0)} ms`);
   ctx.log(`  live again per second after the drop: ${resumed.resumedPerSecond.join(' ')}`);
   ctx.log(
@@ -133,6 +138,9 @@ export async function reconnectStorm(ctx: Ctx) {
     events_waiting_for_unresumed: v.dueNotResumed,
     resumed_per_second: resumed.resumedPerSecond,
     tcp,
+    // From the drop until every stream was back (or the wait ended): what the database did meanwhile.
+    xacts_until_resumed: Number(x1!.c) - Number(x0!.c),
+    top_statements_until_resumed: statements,
     catch_up_ms_distribution: v.catchUp,
     all_streams_live_ms: resumed.maxMs,
     reconnect_retries: resumed.retries,

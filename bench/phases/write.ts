@@ -1,6 +1,7 @@
 import type { Ctx } from '../lib/context.ts';
 import { cpuMs, cpuWindow, treeCpuMs } from '../lib/cpu.ts';
 import { createGroup } from '../lib/fixtures.ts';
+import { resetStatements, topStatements } from '../lib/pg.ts';
 import type { Summary } from '../lib/stats.ts';
 
 interface Run {
@@ -46,6 +47,7 @@ export async function writeThroughput(ctx: Ctx) {
     postgres: () => treeCpuMs(db.pid),
     loadgen: () => cpuMs(poster.pid),
   });
+  await resetStatements(ctx.sql);
   const [stat0] =
     await ctx.sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const parley = await poster.call<Run & { total: number }>(
@@ -56,6 +58,8 @@ export async function writeThroughput(ctx: Ctx) {
   const cpu = win.end();
   const [stat1] =
     await ctx.sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
+  const statements = await topStatements(ctx.sql);
+  if (parley.errors) ctx.warn(`write: ${parley.errors} posts failed: ${parley.firstError}`);
   ctx.log(
     `  parley: ${Math.round(parley.rate)} msg/s (p50 ${parley.latency.p50.toFixed(1)} ms, errors ${parley.errors})`,
   );
@@ -77,6 +81,7 @@ export async function writeThroughput(ctx: Ctx) {
     // Every transaction PostgreSQL committed during the run (autocommit SELECTs count), per message.
     xacts_per_message: (Number(stat1!.c) - Number(stat0!.c)) / Math.max(1, parley.total),
     cpu,
+    top_statements: statements,
     baseline_detail: {
       seed: { latency_ms: seed.latency, errors: seed.errors, notifications: seed.notificationsReceived, cpu: seed.cpu },
       plain: { latency_ms: plain.latency, errors: plain.errors, cpu: plain.cpu },
