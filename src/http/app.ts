@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { Auth, User } from '../auth.ts';
 import type { Config } from '../config.ts';
@@ -27,6 +28,7 @@ import reactionRoutes from './routes/reactions.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './routes/web.ts';
+import wsRoutes from './routes/ws.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
@@ -88,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -116,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         activityRoutes,
         presenceRoutes,
         streamRoutes,
+        wsRoutes,
       ]) {
         await api.register(routes, { deps });
       }

@@ -23,7 +23,8 @@ function make(coerce: boolean) {
   return ajv;
 }
 
-const strictAjv = make(false);
+/** The body validator: no coercion, formats on. Also used for WebSocket ops. */
+export const strictAjv = make(false);
 const coercingAjv = make(true);
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { requireMember } from '../../db/members.ts';
-import { invalid } from '../../errors.ts';
+import { markRead, setTyping } from '../actions.ts';
 import { ChannelParams, errors, Uuid } from '../schemas/common.ts';
 import type { Routes } from './types.ts';
 
@@ -8,8 +7,6 @@ const TypingBody = Type.Object({ is_typing: Type.Optional(Type.Boolean()) }, { a
 const ReadBody = Type.Object({ message_id: Uuid }, { additionalProperties: false });
 
 const routes: Routes = async (app, { deps }) => {
-  const { sql } = deps;
-
   app.post(
     '/channels/:id/typing',
     {
@@ -26,8 +23,7 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      await requireMember(sql, req.params.id, req.user.id);
-      await deps.typing.set(req.params.id, req.user.id, req.body?.is_typing ?? true);
+      await setTyping(deps, req.user.id, req.params.id, req.body?.is_typing ?? true);
       return reply.status(204).send(null);
     },
   );
@@ -43,15 +39,7 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      await requireMember(sql, req.params.id, req.user.id);
-      const [msg] = await sql`
-        SELECT seq FROM channel_messages WHERE id = ${req.body.message_id} AND channel_id = ${req.params.id}`;
-      if (!msg) throw invalid('body.message_id', 'body.message_id is not a message of this channel.');
-      // Only forward: an older receipt (another tab, a late retry) never moves the position back.
-      await sql`
-        UPDATE channel_members
-           SET last_read_message_id = ${req.body.message_id}, last_read_at = now(), last_read_seq = ${msg.seq}
-         WHERE channel_id = ${req.params.id} AND user_id = ${req.user.id} AND last_read_seq < ${msg.seq}`;
+      await markRead(deps, req.user.id, req.params.id, req.body.message_id);
       return reply.status(204).send(null);
     },
   );

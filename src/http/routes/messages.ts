@@ -1,15 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { canManage, requireMember } from '../../db/members.ts';
-import {
-  findByClientId,
-  findMessage,
-  history,
-  insertMessage,
-  messageJson,
-  thread,
-  validateNewMessage,
-} from '../../db/messages.ts';
-import { ApiError, invalid, notFound } from '../../errors.ts';
+import { findMessage, history, messageJson, thread, validateNewMessage } from '../../db/messages.ts';
+import { ApiError, notFound } from '../../errors.ts';
+import { checkContent, sendMessage } from '../actions.ts';
 import { ChannelParams, errors, MessageParams, Text, UserId, Uuid } from '../schemas/common.ts';
 import { Message } from '../schemas/resources.ts';
 import type { Routes } from './types.ts';
@@ -40,11 +33,6 @@ const ThreadQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
 });
 const PageOf = (item: typeof Message) => Type.Object({ messages: Type.Array(item), has_more: Type.Boolean() });
-
-/** Whitespace alone is not a message. */
-function checkContent(content: string): void {
-  if (content.trim() === '') throw invalid('body.content', 'body.content must not be blank.');
-}
 
 /** The message and the caller's membership of its channel (404 if no message, 403 if not a member). */
 async function messageForCaller(sql: Parameters<typeof findMessage>[0], id: string, userId: string) {
@@ -90,38 +78,8 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      const input = {
-        channelId: req.params.id,
-        userId: req.user.id,
-        content: req.body.content,
-        parentMessageId: req.body.parent_message_id ?? null,
-        mentions: req.body.mentions ?? [],
-        attachmentIds: req.body.attachment_ids ?? [],
-        clientId: req.body.client_id ?? null,
-      };
-      // The common message needs no lookups before it is written: the writer checks membership and
-      // the archive flag inside its INSERT. Anything that needs more is checked first.
-      const plain = !input.parentMessageId && input.mentions.length === 0 && input.attachmentIds.length === 0;
-      if (!plain || input.content.trim() === '') {
-        const membership = await requireMember(sql, input.channelId, input.userId);
-        if (membership.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
-        checkContent(input.content);
-        await validateNewMessage(sql, input);
-      }
-      if (input.attachmentIds.length) {
-        const { id, created } = await insertMessage(sql, input);
-        return reply.status(created ? 201 : 200).send((await messageJson(sql, id)) as never);
-      }
-      const written = await deps.writer.write(input);
-      if (written.status === 'created') return reply.status(201).send(written.message as never);
-      // Not written: a retry of an earlier send, or the caller may not write here (say which).
-      if (input.clientId) {
-        const earlier = await findByClientId(sql, input.channelId, input.userId, input.clientId);
-        if (earlier) return reply.status(200).send((await messageJson(sql, earlier)) as never);
-      }
-      const membership = await requireMember(sql, input.channelId, input.userId);
-      if (membership.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
-      throw new ApiError('conflict', 'The message could not be written; retry.');
+      const { status, message } = await sendMessage(deps, req.user.id, req.params.id, req.body);
+      return reply.status(status).send(message as never);
     },
   );
 

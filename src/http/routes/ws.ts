@@ -1,0 +1,218 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ApiError } from '../../errors.ts';
+import { ephemeral } from '../../realtime/event.ts';
+import { headPos } from '../../realtime/log.ts';
+import { WsSubscriber } from '../../transports/ws.ts';
+import { markRead, react, sendMessage, setTyping } from '../actions.ts';
+import type { AppDeps } from '../app.ts';
+import { toApiError } from '../errors.ts';
+import { Text, UserId, Uuid } from '../schemas/common.ts';
+import { strictAjv } from '../validation.ts';
+import { resumePoint } from './stream.ts';
+import type { Routes } from './types.ts';
+
+const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()]));
+const ops = {
+  send: Type.Object({
+    op: Type.Literal('send'),
+    ref: Ref,
+    channel_id: Uuid,
+    content: Text({ minLength: 1, maxLength: 40_000 }),
+    parent_message_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    mentions: Type.Optional(Type.Array(UserId, { maxItems: 100, uniqueItems: true })),
+    client_id: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
+  }),
+  typing: Type.Object({
+    op: Type.Literal('typing'),
+    ref: Ref,
+    channel_id: Uuid,
+    is_typing: Type.Optional(Type.Boolean()),
+  }),
+  read: Type.Object({ op: Type.Literal('read'), ref: Ref, channel_id: Uuid, message_id: Uuid }),
+  react: Type.Object({ op: Type.Literal('react'), ref: Ref, message_id: Uuid, emoji: Type.String({ minLength: 1 }) }),
+  unreact: Type.Object({
+    op: Type.Literal('unreact'),
+    ref: Ref,
+    message_id: Uuid,
+    emoji: Type.String({ minLength: 1 }),
+  }),
+  resume: Type.Object({ op: Type.Literal('resume'), ref: Ref, last_event_id: Type.Integer({ minimum: 0 }) }),
+  ping: Type.Object({ op: Type.Literal('ping'), ref: Ref }),
+} satisfies Record<string, TSchema>;
+type Ops = { [K in keyof typeof ops]: Static<(typeof ops)[K]> };
+
+const validators = Object.fromEntries(Object.entries(ops).map(([k, s]) => [k, strictAjv.compile(s)]));
+
+/** How long a connection without ?last_event_id waits for a first `resume` before going live. */
+const RESUME_GRACE_MS = 250;
+
+async function perform(deps: AppDeps, userId: string, msg: Ops[keyof Ops]): Promise<unknown> {
+  switch (msg.op) {
+    case 'send': {
+      const { message } = await sendMessage(deps, userId, msg.channel_id, msg);
+      return message;
+    }
+    case 'typing':
+      return setTyping(deps, userId, msg.channel_id, msg.is_typing ?? true);
+    case 'read':
+      return markRead(deps, userId, msg.channel_id, msg.message_id);
+    case 'react':
+    case 'unreact':
+      return react(deps, userId, msg.message_id, msg.emoji, msg.op === 'react');
+    case 'ping':
+      return { ts: new Date().toISOString() };
+    default:
+      return undefined;
+  }
+}
+
+function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
+  const userId = req.user.id;
+  const sub = new WsSubscriber(userId, socket, deps.config.maxBufferedBytes, deps.metrics);
+  let attached: 'no' | 'attaching' | 'yes' = 'no';
+  let alive = true;
+  const ack = (ref: unknown, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) =>
+    sub.write(JSON.stringify({ op: 'ack', ref: ref ?? null, ...body }));
+
+  const attach = async (resumeFrom: number | undefined, asked: boolean) => {
+    attached = 'attaching';
+    try {
+      await deps.hub.attach(sub, resumeFrom, (info) => {
+        const resumed = asked && info.resumed;
+        sub.write(ephemeral('connection', null, { user_id: userId, node_id: deps.config.nodeId, resumed }).json);
+        if (info.reset) {
+          sub.write(ephemeral('reset', null, { reason: 'resume point is older than the kept history' }).json);
+        }
+      });
+      if (sub.closed) return;
+      attached = 'yes';
+      deps.metrics.openStreams.labels('ws').inc();
+      void deps.presence.connected(userId);
+    } catch (err) {
+      req.log.warn({ err: (err as Error).message }, 'websocket stream could not start');
+      sub.close('unavailable, retry');
+    }
+  };
+
+  let grace: NodeJS.Timeout | undefined;
+  let fromUrl: number | undefined;
+  try {
+    fromUrl = resumePoint(req);
+  } catch (err) {
+    socket.close(1008, toApiError(err).message.slice(0, 100));
+    return;
+  }
+  // Without ?last_event_id the client may still send a first `resume`. Meanwhile nothing is sent,
+  // and the stream's start is fixed now, at the head of the log: if no resume comes it starts from
+  // there (replaying what committed during the wait), so a message sent just after connecting is
+  // not missed.
+  const startHead = fromUrl === undefined ? headPos(deps.sql) : undefined;
+  startHead?.catch(() => {});
+  if (fromUrl !== undefined) void attach(fromUrl, true);
+  else {
+    grace = setTimeout(() => {
+      startHead!.then(
+        (head) => attach(head, false),
+        () => sub.close('unavailable, retry'),
+      );
+    }, RESUME_GRACE_MS);
+  }
+
+  socket.on('message', (raw, isBinary) => {
+    let msg: { op?: unknown; ref?: unknown };
+    try {
+      msg = JSON.parse(isBinary ? '' : raw.toString('utf8'));
+    } catch {
+      ack(undefined, { ok: false, error: { code: 'invalid_request', message: 'Send one JSON object per message.' } });
+      return;
+    }
+    const op = typeof msg?.op === 'string' ? msg.op : '';
+    const check = validators[op];
+    if (!check) {
+      ack(msg?.ref, { ok: false, error: { code: 'invalid_request', message: `Unknown op "${op}".`, field: 'op' } });
+      return;
+    }
+    if (!check(msg)) {
+      const e = check.errors?.[0];
+      const field =
+        (e?.instancePath ?? '').replace(/^\//, '') ||
+        (e?.params as { missingProperty?: string })?.missingProperty ||
+        'op';
+      ack(msg.ref, {
+        ok: false,
+        error: { code: 'invalid_request', message: `${field} ${e?.message ?? 'is not valid'}.`, field },
+      });
+      return;
+    }
+    const typed = msg as Ops[keyof Ops];
+    if (typed.op === 'resume') {
+      // A resume replays from the log before anything newer, so it must come before the stream starts.
+      if (attached !== 'no') {
+        ack(typed.ref, {
+          ok: false,
+          error: { code: 'conflict', message: 'The stream has started; reconnect with ?last_event_id to resume.' },
+        });
+        return;
+      }
+      clearTimeout(grace);
+      void attach(typed.last_event_id, true).then(() => ack(typed.ref, { ok: true }));
+      return;
+    }
+    perform(deps, userId, typed).then(
+      (data) => ack(typed.ref, data === undefined ? { ok: true } : { ok: true, data }),
+      (err) => {
+        const e = toApiError(err);
+        if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
+        ack(typed.ref, {
+          ok: false,
+          error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) },
+        });
+      },
+    );
+  });
+  socket.on('pong', () => {
+    alive = true;
+  });
+  const pinger = setInterval(() => {
+    if (!alive) return socket.terminate();
+    alive = false;
+    socket.ping();
+  }, deps.config.sseHeartbeatMs);
+  pinger.unref();
+  socket.on('close', () => {
+    clearTimeout(grace);
+    clearInterval(pinger);
+    sub.closed = true;
+    deps.hub.detach(sub);
+    if (attached === 'yes') {
+      deps.metrics.openStreams.labels('ws').dec();
+      void deps.presence.disconnected(userId);
+    }
+    attached = 'no';
+  });
+  socket.on('error', () => socket.terminate());
+}
+
+const routes: Routes = async (app, { deps }) => {
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      schema: {
+        tags: ['events'],
+        description:
+          'The event stream over WebSocket, both ways. Ops: send, typing, read, react, unreact, resume, ping; each answered by an ack.',
+        hide: false,
+      },
+      preValidation: async () => {
+        if (deps.draining())
+          throw new ApiError('unavailable', 'This node is shutting down; connect again.', undefined, 1);
+      },
+    },
+    (socket, req) => handle(deps, socket, req),
+  );
+};
+
+export default routes;
