@@ -59,7 +59,7 @@ export async function resetStatements(sql: Sql): Promise<void> {
 export async function topStatements(sql: Sql, n = 8) {
   const rows = await sql`
     SELECT calls::float8 AS calls, round(total_exec_time::numeric, 1)::float8 AS total_ms,
-           round(mean_exec_time::numeric, 3)::float8 AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+           round(mean_exec_time::numeric, 3)::float8 AS mean_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
       FROM pg_stat_statements
      WHERE query NOT ILIKE '%pg_stat_statements%'
      ORDER BY total_exec_time DESC LIMIT ${n}`;
