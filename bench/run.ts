@@ -105,6 +105,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 process.on('uncaughtException', (err) => {
+  if (interrupted) return;
   console.error('bench: uncaught', err);
   failed = true;
   cleanup().finally(() => process.exit(1));
@@ -178,7 +179,7 @@ async function main(): Promise<number> {
     tracked,
   );
   const run = async (name: Phase, fn: () => Promise<void>) => {
-    if (!only.has(name)) return;
+    if (!only.has(name) || interrupted) return;
     const start = performance.now();
     log(`▶ ${name}`);
     try {
@@ -186,6 +187,7 @@ async function main(): Promise<number> {
       log(`✓ ${name} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
     } catch (err) {
       failed = true;
+      if (interrupted) return;
       errors[name] = (err as Error).stack ?? String(err);
       log(`✗ ${name}: ${(err as Error).message}`);
     } finally {
@@ -217,6 +219,7 @@ async function main(): Promise<number> {
     metrics.startup = await startup(ctx);
   });
 
+  if (interrupted) return 130;
   const judged: Target[] = targets(metrics);
   results.targets = judged;
   results.phase_seconds = timings;

@@ -184,7 +184,10 @@ function canPrlimit(prlimit: string, need: number): boolean {
   return ok;
 }
 
+let closed = false;
+
 export function startNode(o: NodeOptions): Proc {
+  if (closed) throw new Error('the bench is stopping; not starting ' + o.name);
   const logFile = join(o.logDir, `${o.name}.log`);
   const fd = openSync(logFile, 'a');
   const argv = [
@@ -207,8 +210,9 @@ export function startNode(o: NodeOptions): Proc {
   return new Proc(o.name, child, logFile);
 }
 
-/** Stops every process still running, in parallel: SIGTERM, then SIGKILL after graceMs. */
+/** Stops every process still running, in parallel: SIGTERM, then SIGKILL after graceMs; starts no more. */
 export async function stopAll(graceMs = 8_000): Promise<void> {
+  closed = true;
   await Promise.all([...live].map((p) => p.stop(graceMs).catch(() => {})));
 }
 

@@ -60,6 +60,7 @@ export async function reconnectStorm(ctx: Ctx) {
     { targets, tag: 'st', intervalMs: 1000 / s.rate, count },
     s.flowMs + 120_000,
   );
+  flow.catch(() => {}); // awaited below; a failure before then must not be an unhandled rejection
   await sleep(s.beforeDropMs);
   await resetStatements(sql);
   const [x0] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
