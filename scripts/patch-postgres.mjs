@@ -1,8 +1,10 @@
-// Applied on `npm install` (postinstall). postgres.js 3.4.x can call socket.write() on a socket that
-// has just closed (a write queued with setImmediate, or one made from a data handler), throwing an
-// uncaught TypeError that kills the process — upstream issues porsager/postgres#1066, #1154, #1208.
-// Parley meets that whenever PostgreSQL restarts. Until a release fixes it, guard the write: fail the
-// pending queries with CONNECTION_CLOSED (which Parley answers with 503) instead of crashing.
+// Applied on `npm install` (postinstall). Two defects of postgres.js 3.4.x that Parley's fault tests
+// hit, each turning a dropped connection into a process-level failure:
+// 1. socket.write() on a socket that has just closed (a write queued with setImmediate, or one made
+//    from a data handler) throws an uncaught TypeError — upstream porsager/postgres#1066, #1154, #1208.
+//    Guarded: the pending queries fail with CONNECTION_CLOSED (Parley answers 503) instead.
+// 2. The array-type lookup a new connection runs after start-up is an async call nobody awaits; if the
+//    connection is terminated during it, its rejection is unhandled. Routed to the waiting query.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +19,16 @@ const GUARDED = `function nextWrite(fn) {
       return false
     }
     const x = socket.write(chunk, fn)`;
+
+const PATCHES = [
+  { marker: MARKER, original: ORIGINAL, patched: GUARDED },
+  {
+    marker: 'parley: a failed type lookup fails the waiting query',
+    original: '        initial.reserve && (initial = null)\n        return fetchArrayTypes()',
+    patched:
+      '        initial.reserve && (initial = null)\n        return fetchArrayTypes().catch(errored) // parley: a failed type lookup fails the waiting query',
+  },
+];
 
 let root;
 try {
@@ -37,13 +49,16 @@ try {
 let patched = 0;
 for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
   const path = join(root, file);
-  const text = readFileSync(path, 'utf8');
-  if (text.includes(MARKER)) continue;
-  if (!text.includes(ORIGINAL)) {
-    console.warn(`patch-postgres: ${file} has changed upstream; check whether the nextWrite guard is still needed`);
-    continue;
+  let text = readFileSync(path, 'utf8');
+  for (const p of PATCHES) {
+    if (text.includes(p.marker)) continue;
+    if (!text.includes(p.original)) {
+      console.warn(`patch-postgres: ${file} has changed upstream; check whether "${p.marker}" is still needed`);
+      continue;
+    }
+    text = text.replace(p.original, p.patched);
+    patched++;
   }
-  writeFileSync(path, text.replace(ORIGINAL, GUARDED));
-  patched++;
+  writeFileSync(path, text);
 }
-if (patched) console.log(`patch-postgres: guarded nextWrite in ${patched} file(s)`);
+if (patched) console.log(`patch-postgres: applied ${patched} patch(es)`);

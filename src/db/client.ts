@@ -61,7 +61,8 @@ export function connect(rawUrl: string, opts: ConnectOptions = {}): Sql {
     types: {
       int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },
-    ...(opts.onnotify ? { onnotify: opts.onnotify } : {}),
+    // The LISTEN connection runs only LISTEN and SELECT 1: skip the array-type lookup on each reconnect.
+    ...(opts.onnotify ? { onnotify: opts.onnotify, fetch_types: false } : {}),
     ...(opts.onclose ? { onclose: opts.onclose } : {}),
   } as postgres.Options<Record<string, postgres.PostgresType>>) as unknown as Sql;
 }

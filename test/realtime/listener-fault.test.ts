@@ -97,3 +97,30 @@ test('terminating the listener backend while writers run loses nothing, repeats 
   const reconnects = Number(/parley_listener_reconnects_total (\d+)/.exec(metrics.body as string)?.[1]);
   assert.ok(reconnects >= 3, `listener reconnects metric is ${reconnects}`);
 });
+
+test('the listener killed over and over, at any moment of its reconnect, never leaves an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    let kills = 0;
+    for (let i = 0; i < 150; i++) {
+      const rows = await s.sql`
+        SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+         WHERE application_name LIKE 'parley-listener:%' AND datname = current_database()`;
+      kills += rows.filter((r) => r.ok).length;
+      await new Promise((r) => setTimeout(r, Math.random() * 30));
+    }
+    assert.ok(kills >= 10, `killed the listener ${kills} times`);
+    await eventually(async () => (await s.raw('GET', '/readyz')).status === 200, 15_000, 'ready again');
+    // Still delivering after all that.
+    const r = await s.as('lf-owner').post('/api/v1/channels', { type: 'group', members: [{ user_id: 'lf-after' }] });
+    const c = await s.sse('lf-after');
+    await s.as('lf-owner').post(`/api/v1/channels/${r.body.id}/messages`, { content: 'still here' });
+    await c.waitFor((e) => e.some((x) => x.data.content === 'still here'), 10_000, 'delivery after the kills');
+    c.close();
+    assert.deepEqual(unhandled.map(String), []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
