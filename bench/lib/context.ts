@@ -37,7 +37,7 @@ export function params(quick: boolean): Params {
       users: 100,
       messages: 20,
       intervalMs: 250,
-      presenceUsers: quick ? [500, 1000] : [1000, 2000],
+      presenceUsers: quick ? [300, 600] : [1000, 2000],
     },
     storm: {
       channels: 100,
