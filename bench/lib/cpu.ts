@@ -18,12 +18,16 @@ function clkTck(): number {
   return tick;
 }
 
-function stat(pid: number): { ppid: number; cpuMs: number } | undefined {
+function stat(pid: number): { ppid: number; cpuMs: number; reapedMs: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // fields after the command: state(0) ppid(1) … utime(11) stime(12)
-    return { ppid: Number(f[1]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / clkTck() };
+    // fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    return {
+      ppid: Number(f[1]),
+      cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / clkTck(),
+      reapedMs: ((Number(f[13]) + Number(f[14])) * 1000) / clkTck(),
+    };
   } catch {
     return undefined;
   }
@@ -34,10 +38,15 @@ export function cpuMs(pid: number | undefined): number {
   return pid ? (stat(pid)?.cpuMs ?? 0) : 0;
 }
 
-/** CPU of a process and its direct children (the postmaster and its backends), in ms. */
+/**
+ * CPU of a process and its direct children (the postmaster and its backends), in ms: the live
+ * children's and, through cutime/cstime, that of children that have exited (backends of closed
+ * connections).
+ */
 export function treeCpuMs(pid: number | undefined): number {
   if (!pid) return 0;
-  let total = cpuMs(pid);
+  const root = stat(pid);
+  let total = (root?.cpuMs ?? 0) + (root?.reapedMs ?? 0);
   for (const name of readdirSync('/proc')) {
     const child = Number(name);
     if (!child) continue;

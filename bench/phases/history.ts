@@ -43,6 +43,17 @@ export async function historyPage(ctx: Ctx) {
     dbLat.push(performance.now() - t0);
   }
   const db = summarize(dbLat.slice(20));
+  // Where a page's database time goes (one cursor from the middle of the channel).
+  const mid = cursors[Math.floor(cursors.length / 2)]!;
+  const [mc] = await sql`SELECT seq FROM channel_messages WHERE id = ${mid}`;
+  const plan = await sql.unsafe(
+    `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+     SELECT parley_message_json(m) AS m FROM channel_messages m
+      WHERE m.channel_id = $1 AND m.parent_message_id IS NULL AND m.seq < $2
+      ORDER BY m.seq DESC LIMIT 51`,
+    [channel, mc!.seq as number],
+  );
+  const explain = plan.map((r) => String(r['QUERY PLAN']));
   return {
     p99_ms: r.latency.p99,
     rows: h.rows,
@@ -54,6 +65,7 @@ export async function historyPage(ctx: Ctx) {
     errors: r.errors,
     first_error: r.firstError || undefined,
     db_only_latency_ms: db,
+    db_page_plan: explain,
     fill_ms: fillMs,
     fill_note:
       'INSERT … SELECT generate_series in batches of 100,000 with session_replication_role = replica (no triggers)',
