@@ -2,6 +2,7 @@ import type { Ctx } from '../lib/context.ts';
 import { cpuMs, cpuWindow, treeCpuMs } from '../lib/cpu.ts';
 import { createGroup } from '../lib/fixtures.ts';
 import { loopbackSources } from '../lib/http.ts';
+import { resetStatements, topStatements } from '../lib/pg.ts';
 import { CLIENT_NOFILE } from '../lib/servers.ts';
 import type { Summary } from '../lib/stats.ts';
 
@@ -47,6 +48,7 @@ export async function e2eLatency(ctx: Ctx) {
   const poster = ctx.node({ name: 'poster-e2e', script: 'bench/load/poster.ts' });
   await poster.call('init', { base: server.url, secret: ctx.secret, users: g.posters, sockets: 256 });
   const targets = g.posters.map((user, c) => ({ user, channel: g.channels[c]! }));
+  await resetStatements(ctx.sql);
   const win = cpuWindow({
     server: () => cpuMs(server.proc.pid),
     postgres: () => treeCpuMs(db.pid),
@@ -61,6 +63,7 @@ export async function e2eLatency(ctx: Ctx) {
     postLatency: Summary;
   }>('open', { targets, tag: 'e2e', intervalMs: 1000 / e.rate, count, warmupCount }, e.seconds * 1000 + 120_000);
   const cpu = win.end();
+  const statements = await topStatements(ctx.sql);
   if (sent.errors) ctx.warn(`e2e: ${sent.errors} of ${count} posts failed: ${sent.firstError}`);
   // Every measured message that was accepted is due at each of its channel's listeners.
   const measuredOk = Math.max(0, sent.ok - warmupCount);
@@ -91,6 +94,7 @@ export async function e2eLatency(ctx: Ctx) {
     post_latency_ms: sent.postLatency,
     sender_max_late_ms: sent.maxLateMs,
     cpu,
+    top_statements: statements,
     baseline_detail: { notify_rtt_ms: base.latency, sent: base.sent, received: base.received },
   };
 }
