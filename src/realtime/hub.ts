@@ -1,8 +1,9 @@
 import type { Sql } from '../db/client.ts';
 import type { Metrics } from '../metrics.ts';
 import { isMembershipEvent, type StreamEvent } from './event.ts';
-import { snapshot } from './log.ts';
-import { replay } from './replay.ts';
+import { RecentEvents } from './recent.ts';
+import { replay, replayFromMemory } from './replay.ts';
+import { Snapshots } from './snapshots.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
 export interface AttachResult {
@@ -23,11 +24,20 @@ export class Hub {
   private readonly byUser = new Map<string, Set<Subscriber>>();
   /** Subscribers still catching up from the log: live events wait in their buffers. */
   private readonly pending = new Map<Subscriber, StreamEvent[]>();
+  readonly recent = new RecentEvents();
+  private readonly snapshots: Snapshots;
 
   constructor(
     private readonly sql: Sql,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.snapshots = new Snapshots(sql);
+  }
+
+  /** Where this node's live feed starts (the listener's first pos). */
+  startAt(pos: number): void {
+    this.recent.reset(pos);
+  }
 
   get subscriberCount(): number {
     let n = 0;
@@ -55,7 +65,7 @@ export class Hub {
   ): Promise<AttachResult> {
     this.pending.set(sub, []);
     try {
-      const snap = await snapshot(this.sql, sub.userId);
+      const snap = await this.snapshots.of(sub.userId);
       let resumed = false;
       let reset = false;
       let replayed = 0;
@@ -66,7 +76,14 @@ export class Hub {
       }
       onStart({ resumed, reset });
       if (resumed) {
-        replayed = await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
+        // From memory when the recent window holds (resumeFrom, head] (wait briefly for the live feed
+        // to reach head: the snapshot may have seen commits the listener has not read yet).
+        await this.recent.reached(snap.head, 1000);
+        const events = this.recent.range(resumeFrom!, snap.head);
+        replayed = events
+          ? replayFromMemory(sub, snap.channels, resumeFrom!, events)
+          : await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
+        sub.lastPos = Math.max(sub.lastPos, snap.head);
         this.metrics.replayedEvents.inc(replayed);
         this.metrics.eventsDelivered.inc(replayed);
       }
@@ -94,6 +111,7 @@ export class Hub {
 
   /** A durable event from the log, in pos order. */
   dispatch(ev: StreamEvent): void {
+    this.recent.push(ev);
     for (const buf of this.pending.values()) buf.push(ev);
     const candidates = new Set<Subscriber>();
     if (ev.targetUserIds) {

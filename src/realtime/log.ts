@@ -36,22 +36,6 @@ export async function memberEvents(
      ORDER BY pos`) as unknown as { pos: number; type: string; channel_id: string }[];
 }
 
-/**
- * One statement, hence one snapshot: the head of the log and the user's channels as of that head.
- * pos is drawn in commit order, so a snapshot that sees pos N sees every event up to N and no other.
- */
-export async function snapshot(
-  sql: Sql,
-  userId: string,
-): Promise<{ head: number; prunedThrough: number; channels: string[] }> {
-  const [row] = await sql`
-    WITH pruned AS (SELECT coalesce((SELECT value FROM parley_state WHERE key = 'pruned_through'), 0) AS p)
-    SELECT greatest((SELECT max(pos) FROM event_log), (SELECT p FROM pruned), 0) AS head,
-           (SELECT p FROM pruned) AS pruned_through,
-           coalesce((SELECT array_agg(channel_id::text) FROM channel_members WHERE user_id = ${userId}), '{}') AS channels`;
-  return { head: Number(row!.head), prunedThrough: Number(row!.pruned_through), channels: row!.channels as string[] };
-}
-
 export async function headPos(sql: Sql): Promise<number> {
   const [row] = await sql`SELECT coalesce(max(pos), 0) AS head FROM event_log`;
   return Number(row!.head);

@@ -1,9 +1,45 @@
 import type { Sql } from '../db/client.ts';
-import { fromLogRow } from './event.ts';
+import { fromLogRow, isMembershipEvent, type StreamEvent } from './event.ts';
 import { memberEvents, readChannelsLog } from './log.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
 const PAGE = 1000;
+
+/**
+ * Membership at the resume point, from membership at the head and the user's own joins and leaves
+ * in between (undone newest first); also every channel the user was in at any point of the range.
+ */
+function membershipAt(
+  channelsAtHead: string[],
+  changes: { type: string; channel_id: string }[],
+): { channels: Set<string>; everMember: Set<string> } {
+  const channels = new Set(channelsAtHead);
+  const everMember = new Set(channelsAtHead);
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const c = changes[i]!;
+    everMember.add(c.channel_id);
+    if (c.type === 'member_joined') channels.delete(c.channel_id);
+    else channels.add(c.channel_id);
+  }
+  return { channels, everMember };
+}
+
+/** The same replay from events held in memory (the caller checked they cover (from, head]). */
+export function replayFromMemory(
+  sub: Subscriber,
+  channelsAtHead: string[],
+  from: number,
+  events: StreamEvent[],
+): number {
+  const changes = events
+    .filter((e) => e.subjectUserId === sub.userId && isMembershipEvent(e.type))
+    .map((e) => ({ type: e.type, channel_id: e.channelId! }));
+  sub.channels = membershipAt(channelsAtHead, changes).channels;
+  sub.lastPos = from;
+  let sent = 0;
+  for (const ev of events) if (applyDurable(sub, ev)) sent++;
+  return sent;
+}
 
 /**
  * Sends `sub` every event in (from, head] it is entitled to, in pos order, judging entitlement by
@@ -19,14 +55,7 @@ export async function replay(
   head: number,
 ): Promise<number> {
   const changes = await memberEvents(sql, sub.userId, from, head);
-  const channels = new Set(channelsAtHead);
-  const everMember = new Set(channelsAtHead);
-  for (let i = changes.length - 1; i >= 0; i--) {
-    const c = changes[i]!;
-    everMember.add(c.channel_id);
-    if (c.type === 'member_joined') channels.delete(c.channel_id);
-    else channels.add(c.channel_id);
-  }
+  const { channels, everMember } = membershipAt(channelsAtHead, changes);
   sub.channels = channels;
   sub.lastPos = from;
   if (everMember.size === 0) {

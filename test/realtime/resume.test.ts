@@ -145,3 +145,26 @@ test('a resume point older than the kept history gets reset', async () => {
   await future.waitFor((e) => e.some((x) => x.type === 'reset'));
   future.close();
 });
+
+test('a resume point from before this node started is replayed from the database, the same way', async () => {
+  const ch = await channel('db-alice', ['db-bob']);
+  const first = await s.sse('db-bob');
+  await first.waitFor(() => first.lastEventId !== undefined);
+  const from = first.lastEventId!;
+  first.close();
+  await send('db-alice', ch, 'before the new node');
+  await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, 'db-alice', 'also before')`;
+  await s.as('db-alice').delete(`/api/v1/channels/${ch}/members/db-bob`);
+  await send('db-alice', ch, 'after bob left');
+  // A node started now holds none of those events in memory: its replay must read the log.
+  const late = await s.startNode();
+  const c = await SseClient.open(late.url, '/api/v1/events', { token: await s.token('db-bob'), lastEventId: from });
+  await c.waitFor((e) => e.some((x) => x.type === 'member_left'));
+  assert.deepEqual(
+    c.events.filter((e) => e.channel_id === ch).map((e) => e.type + (e.data.content ? `:${e.data.content}` : '')),
+    ['new_message:before the new node', 'new_message:also before', 'member_left'],
+  );
+  const metrics = (await late.app.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, /parley_replayed_events_total [1-9]/);
+  c.close();
+});
