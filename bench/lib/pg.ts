@@ -20,7 +20,13 @@ export async function startPostgres(dataDir: string, logDir: string): Promise<Be
     log: (line) => appendFileSync(logFile, `${line}\n`),
     // Room for 64 direct writers + the servers' pools; pg_stat_statements to say which statements a
     // phase spent its database time on (same small overhead for Parley and the baselines).
-    settings: { max_connections: '400', shared_preload_libraries: 'pg_stat_statements' },
+    // Checkpoints and autovacuum runs are logged, to explain a stall seen in a phase.
+    settings: {
+      max_connections: '400',
+      shared_preload_libraries: 'pg_stat_statements',
+      log_checkpoints: 'on',
+      log_autovacuum_min_duration: '0',
+    },
   });
   let stopped = false;
   await pg.start();

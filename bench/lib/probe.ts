@@ -6,11 +6,13 @@
  * write (taken after write() returned). Parley encodes each event once and writes the same Buffer to
  * every subscriber, so the Buffer's identity is the event's identity.
  *
- * Commands come over the IPC channel: probe.arm, probe.take, probe.gc. When the parent goes away the server is
+ * Commands come over the IPC channel: probe.arm, probe.take, probe.gc, probe.loop (event-loop delay
+ * since the last probe.loop). When the parent goes away the server is
  * sent SIGTERM, so nothing outlives an interrupted bench.
  */
 import { ServerResponse } from 'node:http';
 import { Server } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 interface Rec {
   tag: string;
@@ -70,6 +72,10 @@ if (backlog > 0) {
   } as typeof Server.prototype.listen;
 }
 
+// Event-loop delay of the server: tells a stall of the server's own thread from waiting on the database.
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+
 if (process.send) {
   process.on('message', (m: { id?: number; cmd?: string; params?: { tag?: string } }) => {
     if (typeof m?.id !== 'number') return;
@@ -77,6 +83,11 @@ if (process.send) {
       armed = true;
       records = [];
       process.send?.({ id: m.id, ok: true, result: null });
+    } else if (m.cmd === 'probe.loop') {
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const result = { p50_ms: ms(loop.percentile(50)), p99_ms: ms(loop.percentile(99)), max_ms: ms(loop.max) };
+      loop.reset();
+      process.send?.({ id: m.id, ok: true, result });
     } else if (m.cmd === 'probe.gc') {
       // Needs --expose-gc (the bench starts servers with it): measure retained memory, not garbage.
       const gc = (globalThis as { gc?: () => void }).gc;

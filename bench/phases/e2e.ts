@@ -49,6 +49,7 @@ export async function e2eLatency(ctx: Ctx) {
   await poster.call('init', { base: server.url, secret: ctx.secret, users: g.posters, sockets: 256 });
   const targets = g.posters.map((user, c) => ({ user, channel: g.channels[c]! }));
   await resetStatements(ctx.sql);
+  await server.proc.call('probe.loop');
   const win = cpuWindow({
     server: () => cpuMs(server.proc.pid),
     postgres: () => treeCpuMs(db.pid),
@@ -64,6 +65,7 @@ export async function e2eLatency(ctx: Ctx) {
   }>('open', { targets, tag: 'e2e', intervalMs: 1000 / e.rate, count, warmupCount }, e.seconds * 1000 + 120_000);
   const cpu = win.end();
   const statements = await topStatements(ctx.sql);
+  const loop = await server.proc.call('probe.loop');
   if (sent.errors) ctx.warn(`e2e: ${sent.errors} of ${count} posts failed: ${sent.firstError}`);
   // Every measured message that was accepted is due at each of its channel's listeners.
   const measuredOk = Math.max(0, sent.ok - warmupCount);
@@ -95,6 +97,7 @@ export async function e2eLatency(ctx: Ctx) {
     sender_max_late_ms: sent.maxLateMs,
     cpu,
     top_statements: statements,
+    server_event_loop_delay: loop,
     baseline_detail: { notify_rtt_ms: base.latency, sent: base.sent, received: base.received },
   };
 }

@@ -63,6 +63,7 @@ export async function reconnectStorm(ctx: Ctx) {
   flow.catch(() => {}); // awaited below; a failure before then must not be an unhandled rejection
   await sleep(s.beforeDropMs);
   await resetStatements(sql);
+  await server.proc.call('probe.loop');
   const [x0] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const tcp0 = tcpCounters();
   const drop = await sse.call<{ tDropNs: number; headAtDrop: number }>('drop', { dbUrl: db.url });
@@ -78,6 +79,7 @@ export async function reconnectStorm(ctx: Ctx) {
   const tcp = tcpDelta(tcp0);
   const [x1] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const statements = await topStatements(sql);
+  const loop = await server.proc.call('probe.loop');
   ctx.log(`  ${resumed.resumed}/${users.length} streams resumed; the last after ${resumed.maxMs?.toFixed(0)} ms`);
   ctx.log(`  live again per second after the drop: ${resumed.resumedPerSecond.join(' ')}`);
   ctx.log(
@@ -142,6 +144,7 @@ export async function reconnectStorm(ctx: Ctx) {
     // From the drop until every stream was back (or the wait ended): what the database did meanwhile.
     xacts_until_resumed: Number(x1!.c) - Number(x0!.c),
     top_statements_until_resumed: statements,
+    server_event_loop_delay_until_resumed: loop,
     catch_up_ms_distribution: v.catchUp,
     all_streams_live_ms: resumed.maxMs,
     reconnect_retries: resumed.retries,

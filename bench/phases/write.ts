@@ -48,6 +48,7 @@ export async function writeThroughput(ctx: Ctx) {
     loadgen: () => cpuMs(poster.pid),
   });
   await resetStatements(ctx.sql);
+  await server.proc.call('probe.loop');
   const [stat0] =
     await ctx.sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const parley = await poster.call<Run & { total: number }>(
@@ -59,6 +60,7 @@ export async function writeThroughput(ctx: Ctx) {
   const [stat1] =
     await ctx.sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const statements = await topStatements(ctx.sql);
+  const loop = await server.proc.call('probe.loop');
   if (parley.errors) ctx.warn(`write: ${parley.errors} posts failed: ${parley.firstError}`);
   ctx.log(
     `  parley: ${Math.round(parley.rate)} msg/s (p50 ${parley.latency.p50.toFixed(1)} ms, errors ${parley.errors})`,
@@ -82,6 +84,7 @@ export async function writeThroughput(ctx: Ctx) {
     xacts_per_message: (Number(stat1!.c) - Number(stat0!.c)) / Math.max(1, parley.total),
     cpu,
     top_statements: statements,
+    server_event_loop_delay: loop,
     baseline_detail: {
       seed: { latency_ms: seed.latency, errors: seed.errors, notifications: seed.notificationsReceived, cpu: seed.cpu },
       plain: { latency_ms: plain.latency, errors: plain.errors, cpu: plain.cpu },
