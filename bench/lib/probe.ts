@@ -84,7 +84,8 @@ if (process.send) {
       records = [];
       process.send?.({ id: m.id, ok: true, result: null });
     } else if (m.cmd === 'probe.loop') {
-      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      // The histogram holds timer periods (resolution + delay): report the delay alone.
+      const ms = (ns: number) => Math.max(0, Math.round((ns - 5e6) / 1e4) / 100);
       const result = { p50_ms: ms(loop.percentile(50)), p99_ms: ms(loop.percentile(99)), max_ms: ms(loop.max) };
       loop.reset();
       process.send?.({ id: m.id, ok: true, result });
