@@ -113,7 +113,10 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       log,
       draining: () => draining,
     });
-    if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port });
+    // A reconnect storm (a deploy, a network blip) opens thousands of connections at once; Node's
+    // default accept backlog of 511 overflows and the kernel drops SYNs that clients retry only after
+    // 1 s, 3 s, ... The kernel caps this at net.core.somaxconn.
+    if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port, backlog: 8192 });
   } catch (err) {
     await close().catch(() => {});
     throw err;

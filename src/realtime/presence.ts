@@ -4,6 +4,9 @@ import type { EphemeralPublisher } from './ephemeral.ts';
 import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
 
+/** How long after a user's last stream closes before they count as offline. */
+export const OFFLINE_GRACE_MS = 1_000;
+
 export interface PresenceOptions {
   nodeId: string;
   ttlMs: number;
@@ -17,6 +20,8 @@ export interface PresenceOptions {
  */
 export class Presence {
   private readonly local = new Map<string, number>();
+  /** Users whose last stream here closed a moment ago: offline only if they stay away past the grace. */
+  private readonly leaving = new Map<string, NodeJS.Timeout>();
   private timer: NodeJS.Timeout | undefined;
   /** Set when a write failed (database away): the next heartbeat rewrites this node's sessions. */
   private dirty = false;
@@ -41,7 +46,9 @@ export class Presence {
   /** Releases this node's users at once (graceful shutdown) instead of waiting for the TTL. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    const users = [...this.local.keys()];
+    for (const t of this.leaving.values()) clearTimeout(t);
+    const users = [...this.local.keys(), ...this.leaving.keys()];
+    this.leaving.clear();
     this.local.clear();
     try {
       await this.sql`DELETE FROM presence_nodes WHERE node_id = ${this.opts.nodeId}`;
@@ -54,6 +61,13 @@ export class Presence {
   async connected(userId: string): Promise<void> {
     const n = (this.local.get(userId) ?? 0) + 1;
     this.local.set(userId, n);
+    const pending = this.leaving.get(userId);
+    if (pending) {
+      // Back within the grace: the session row is still there; nothing to write, nobody to tell.
+      clearTimeout(pending);
+      this.leaving.delete(userId);
+      return;
+    }
     if (n > 1) return;
     try {
       const [row] = await this.sql`
@@ -80,6 +94,19 @@ export class Presence {
       return;
     }
     this.local.delete(userId);
+    // A stream that drops and resumes (network blip, a reconnect storm after a deploy) should not
+    // flicker offline/online for everyone else, nor cost two writes: wait a moment first.
+    clearTimeout(this.leaving.get(userId));
+    const timer = setTimeout(() => {
+      this.leaving.delete(userId);
+      void this.goOffline(userId);
+    }, OFFLINE_GRACE_MS);
+    timer.unref();
+    this.leaving.set(userId, timer);
+  }
+
+  private async goOffline(userId: string): Promise<void> {
+    if (this.local.has(userId)) return;
     try {
       // One transaction: a status read never sees the session gone but last_seen_at not yet set.
       const offline = await this.sql.begin(async (tx) => {
