@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Batcher, type Pending as BatchItem } from '../batcher.ts';
 import type { Sql } from './client.ts';
 import type { NewMessage } from './messages.ts';
 
@@ -7,14 +8,15 @@ export type WriteResult =
   /** Not written: not a member, channel archived or gone, or client_id already used. */
   | { status: 'skipped' };
 
-interface Pending {
-  id: string;
-  input: NewMessage;
-  resolve: (r: WriteResult) => void;
-  reject: (e: unknown) => void;
-}
+type Pending = BatchItem<{ id: string; message: NewMessage }, WriteResult>;
 
 const MAX_BATCH = 500;
+
+/** A request's row is among those returned if it was written; otherwise it was skipped. */
+function settle(p: Pending, rows: Map<string, unknown>): void {
+  const message = rows.get(p.input.id);
+  p.resolve(message ? { status: 'created', id: p.input.id, message } : { status: 'skipped' });
+}
 
 /**
  * Group commit for messages. One message per transaction is capped by PostgreSQL's commit-time NOTIFY
@@ -24,33 +26,16 @@ const MAX_BATCH = 500;
  * single round trip; ids are chosen here so each caller finds its row among those returned.
  */
 export class MessageWriter {
-  private queue: Pending[] = [];
-  private running = false;
+  private readonly batcher = new Batcher<{ id: string; message: NewMessage }, WriteResult>(MAX_BATCH, (batch) =>
+    this.writeBatch(batch),
+  );
   batches = 0;
   written = 0;
 
   constructor(private readonly sql: Sql) {}
 
   write(input: NewMessage): Promise<WriteResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id: randomUUID(), input, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the requests parsed in this same tick join the first batch.
-        setImmediate(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        await this.writeBatch(batch);
-      }
-    } finally {
-      this.running = false;
-    }
+    return this.batcher.add({ id: randomUUID(), message: input });
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -58,10 +43,7 @@ export class MessageWriter {
       const rows = await this.insert(batch);
       this.batches++;
       this.written += rows.size;
-      for (const p of batch) {
-        const message = rows.get(p.id);
-        p.resolve(message ? { status: 'created', id: p.id, message } : { status: 'skipped' });
-      }
+      for (const p of batch) settle(p, rows);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
@@ -70,10 +52,7 @@ export class MessageWriter {
       // One bad row (say, a parent deleted meanwhile) must not fail its neighbours: write singly.
       for (const p of batch) {
         await this.insert([p]).then(
-          (rows) => {
-            const message = rows.get(p.id);
-            p.resolve(message ? { status: 'created', id: p.id, message } : { status: 'skipped' });
-          },
+          (rows) => settle(p, rows),
           (e) => p.reject(e),
         );
       }
@@ -84,11 +63,11 @@ export class MessageWriter {
     const rows = await this.sql`
       WITH input AS (
         SELECT * FROM unnest(
-          ${batch.map((p) => p.id)}::uuid[], ${batch.map((p) => p.input.channelId)}::uuid[],
-          ${batch.map((p) => p.input.userId)}::text[], ${batch.map((p) => p.input.content)}::text[],
-          ${batch.map((p) => p.input.parentMessageId)}::uuid[],
-          ${batch.map((p) => JSON.stringify(p.input.mentions))}::text[],
-          ${batch.map((p) => p.input.clientId)}::text[]
+          ${batch.map((p) => p.input.id)}::uuid[], ${batch.map((p) => p.input.message.channelId)}::uuid[],
+          ${batch.map((p) => p.input.message.userId)}::text[], ${batch.map((p) => p.input.message.content)}::text[],
+          ${batch.map((p) => p.input.message.parentMessageId)}::uuid[],
+          ${batch.map((p) => JSON.stringify(p.input.message.mentions))}::text[],
+          ${batch.map((p) => p.input.message.clientId)}::text[]
         ) WITH ORDINALITY AS t(id, channel_id, user_id, content, parent_message_id, mentions, client_id, ord)
       ), ins AS (
         INSERT INTO channel_messages (id, channel_id, user_id, content, parent_message_id, mentions, client_id)

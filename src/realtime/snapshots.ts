@@ -1,3 +1,4 @@
+import { Batcher, type Pending } from '../batcher.ts';
 import type { Sql } from '../db/client.ts';
 
 export interface Snapshot {
@@ -15,50 +16,28 @@ const MAX_BATCH = 1000;
  * sees pos N sees every event up to N and no other.
  */
 export class Snapshots {
-  private queue: { userId: string; resolve: (s: Snapshot) => void; reject: (e: unknown) => void }[] = [];
-  private running = false;
+  private readonly batcher = new Batcher<string, Snapshot>(MAX_BATCH, (batch) => this.take(batch));
 
   constructor(private readonly sql: Sql) {}
 
   of(userId: string): Promise<Snapshot> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ userId, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
-    });
+    return this.batcher.add(userId);
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        const users = [...new Set(batch.map((b) => b.userId))];
-        try {
-          const rows = await this.sql`
-            WITH pruned AS (
-                   SELECT coalesce((SELECT value FROM parley_state WHERE key = 'pruned_through'), 0) AS p),
-                 h AS (SELECT greatest((SELECT max(pos) FROM event_log), (SELECT p FROM pruned), 0) AS head)
-            SELECT u.user_id, h.head, pruned.p AS pruned_through,
-                   coalesce((SELECT array_agg(m.channel_id::text) FROM channel_members m WHERE m.user_id = u.user_id),
-                            '{}') AS channels
-              FROM unnest(${users}::text[]) AS u(user_id), h, pruned`;
-          const byUser = new Map(rows.map((r) => [r.user_id as string, r]));
-          for (const b of batch) {
-            const r = byUser.get(b.userId)!;
-            b.resolve({
-              head: Number(r.head),
-              prunedThrough: Number(r.pruned_through),
-              channels: r.channels as string[],
-            });
-          }
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.running = false;
+  private async take(batch: Pending<string, Snapshot>[]): Promise<void> {
+    const users = [...new Set(batch.map((b) => b.input))];
+    const rows = await this.sql`
+      WITH pruned AS (
+             SELECT coalesce((SELECT value FROM parley_state WHERE key = 'pruned_through'), 0) AS p),
+           h AS (SELECT greatest((SELECT max(pos) FROM event_log), (SELECT p FROM pruned), 0) AS head)
+      SELECT u.user_id, h.head, pruned.p AS pruned_through,
+             coalesce((SELECT array_agg(m.channel_id::text) FROM channel_members m WHERE m.user_id = u.user_id),
+                      '{}') AS channels
+        FROM unnest(${users}::text[]) AS u(user_id), h, pruned`;
+    const byUser = new Map(rows.map((r) => [r.user_id as string, r]));
+    for (const b of batch) {
+      const r = byUser.get(b.input)!;
+      b.resolve({ head: Number(r.head), prunedThrough: Number(r.pruned_through), channels: r.channels as string[] });
     }
   }
 }

@@ -1,0 +1,46 @@
+/** A request waiting in a batch, with the promise to settle. */
+export interface Pending<In, Out> {
+  input: In;
+  resolve: (out: Out) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Runs work in batches without adding a wait: the first request starts a batch on the next turn of
+ * the event loop (so requests of the same tick join it); while a batch runs, newcomers queue and
+ * form the next. `run` settles every request of the batch it is given.
+ */
+export class Batcher<In, Out> {
+  private queue: Pending<In, Out>[] = [];
+  private running = false;
+
+  constructor(
+    private readonly maxBatch: number,
+    private readonly run: (batch: Pending<In, Out>[]) => Promise<void>,
+  ) {}
+
+  add(input: In): Promise<Out> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.run(batch);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
