@@ -17,6 +17,7 @@ interface Frame {
   ref?: unknown;
   ok?: boolean;
   pos?: number;
+  // biome-ignore lint/suspicious/noExplicitAny: frames are read field by field and asserted on
   data?: any;
   error?: { code: string; message: string; field?: string };
   channel_id?: string | null;
