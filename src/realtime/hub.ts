@@ -1,8 +1,7 @@
 import type { Sql } from '../db/client.ts';
 import type { Metrics } from '../metrics.ts';
 import { isMembershipEvent, type StreamEvent } from './event.ts';
-import { RecentEvents } from './recent.ts';
-import { replay, replayFromMemory } from './replay.ts';
+import { replay } from './replay.ts';
 import { Snapshots } from './snapshots.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
@@ -24,7 +23,6 @@ export class Hub {
   private readonly byUser = new Map<string, Set<Subscriber>>();
   /** Subscribers still catching up from the log: live events wait in their buffers. */
   private readonly pending = new Map<Subscriber, StreamEvent[]>();
-  readonly recent = new RecentEvents();
   private readonly snapshots: Snapshots;
 
   constructor(
@@ -32,11 +30,6 @@ export class Hub {
     private readonly metrics: Metrics,
   ) {
     this.snapshots = new Snapshots(sql);
-  }
-
-  /** Where this node's live feed starts (the listener's first pos). */
-  startAt(pos: number): void {
-    this.recent.reset(pos);
   }
 
   get subscriberCount(): number {
@@ -76,14 +69,7 @@ export class Hub {
       }
       onStart({ resumed, reset });
       if (resumed) {
-        // From memory when the recent window holds (resumeFrom, head] (wait briefly for the live feed
-        // to reach head: the snapshot may have seen commits the listener has not read yet).
-        await this.recent.reached(snap.head, 1000);
-        const events = this.recent.range(resumeFrom!, snap.head);
-        replayed = events
-          ? replayFromMemory(sub, snap.channels, resumeFrom!, events)
-          : await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
-        sub.lastPos = Math.max(sub.lastPos, snap.head);
+        replayed = await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
         this.metrics.replayedEvents.inc(replayed);
         this.metrics.eventsDelivered.inc(replayed);
       }
@@ -111,7 +97,6 @@ export class Hub {
 
   /** A durable event from the log, in pos order. */
   dispatch(ev: StreamEvent): void {
-    this.recent.push(ev);
     for (const buf of this.pending.values()) buf.push(ev);
     const candidates = new Set<Subscriber>();
     if (ev.targetUserIds) {

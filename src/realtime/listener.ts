@@ -44,7 +44,6 @@ export class Listener {
   async start(): Promise<void> {
     // Streams opened later get history from the log themselves; the live feed starts at the head.
     this.lastPos = await headPos(this.pool);
-    this.hub.startAt(this.lastPos);
     this.metrics.listenerPos.set(this.lastPos);
     await this.connectOnce();
     this.healthTimer = setInterval(() => void this.healthCheck(), 5_000);

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.ts';
-import { fromLogRow, isMembershipEvent, type StreamEvent } from './event.ts';
+import { fromLogRow } from './event.ts';
 import { memberEvents, readChannelsLog } from './log.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
@@ -22,23 +22,6 @@ function membershipAt(
     else channels.add(c.channel_id);
   }
   return { channels, everMember };
-}
-
-/** The same replay from events held in memory (the caller checked they cover (from, head]). */
-export function replayFromMemory(
-  sub: Subscriber,
-  channelsAtHead: string[],
-  from: number,
-  events: StreamEvent[],
-): number {
-  const changes = events
-    .filter((e) => e.subjectUserId === sub.userId && isMembershipEvent(e.type))
-    .map((e) => ({ type: e.type, channel_id: e.channelId! }));
-  sub.channels = membershipAt(channelsAtHead, changes).channels;
-  sub.lastPos = from;
-  let sent = 0;
-  for (const ev of events) if (applyDurable(sub, ev)) sent++;
-  return sent;
 }
 
 /**

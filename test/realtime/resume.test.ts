@@ -146,7 +146,7 @@ test('a resume point older than the kept history gets reset', async () => {
   future.close();
 });
 
-test('a resume point from before this node started is replayed from the database, the same way', async () => {
+test('a resume on a node started after the events replays them from the log', async () => {
   const ch = await channel('db-alice', ['db-bob']);
   const first = await s.sse('db-bob');
   await first.waitFor(() => first.lastEventId !== undefined);
@@ -156,7 +156,6 @@ test('a resume point from before this node started is replayed from the database
   await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, 'db-alice', 'also before')`;
   await s.as('db-alice').delete(`/api/v1/channels/${ch}/members/db-bob`);
   await send('db-alice', ch, 'after bob left');
-  // A node started now holds none of those events in memory: its replay must read the log.
   const late = await s.startNode();
   const c = await SseClient.open(late.url, '/api/v1/events', { token: await s.token('db-bob'), lastEventId: from });
   await c.waitFor((e) => e.some((x) => x.type === 'member_left'));
