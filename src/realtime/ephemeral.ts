@@ -56,10 +56,9 @@ export class EphemeralPublisher {
     }
     if (current.length) payloads.push(`[${current.join(',')}]`);
     try {
-      // One transaction, so one commit (and one commit-lock acquisition) for the whole batch.
-      await this.sql.begin(async (tx) => {
-        for (const p of payloads) await tx`SELECT pg_notify(${EPHEMERAL_CHANNEL}, ${p})`;
-      });
+      // One statement, so one commit (one commit-lock acquisition) for the batch, and no BEGIN: under
+      // load postgres.js can pipeline a BEGIN onto a shared connection (porsager/postgres#823).
+      await this.sql`SELECT pg_notify(${EPHEMERAL_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`;
       for (const w of waiters) w.resolve();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'ephemeral events could not be published');
