@@ -126,11 +126,16 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     token,
     as,
     raw: (method, path, opts) => request(parley.url, method, path, opts),
-    sse: async (userId, opts = {}) =>
-      SseClient.open(parley.url, opts.path ?? '/api/v1/events', {
+    sse: async (userId, opts = {}) => {
+      const c = await SseClient.open(parley.url, opts.path ?? '/api/v1/events', {
         token: await token(userId),
         lastEventId: opts.lastEventId,
-      }),
+      });
+      // The stream starts at its snapshot; the server sends an id right after it. Returning only then
+      // means a write the test makes next is after the start, as it would be for a real client.
+      if (c.status === 200) await c.waitFor(() => c.lastEventId !== undefined, 15_000, 'the stream to start');
+      return c;
+    },
     startNode: (o = {}) => start(o),
     close: async () => {
       await sql.end({ timeout: 1 });

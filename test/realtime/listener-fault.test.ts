@@ -116,6 +116,8 @@ test('the listener killed over and over, at any moment of its reconnect, never l
     // Still delivering after all that.
     const r = await s.as('lf-owner').post('/api/v1/channels', { type: 'group', members: [{ user_id: 'lf-after' }] });
     const c = await s.sse('lf-after');
+    // The stream starts at its snapshot; post only once it has one, or the message predates it.
+    await c.waitFor(() => c.lastEventId !== undefined, 10_000, 'resume point');
     await s.as('lf-owner').post(`/api/v1/channels/${r.body.id}/messages`, { content: 'still here' });
     await c.waitFor((e) => e.some((x) => x.data.content === 'still here'), 10_000, 'delivery after the kills');
     c.close();
