@@ -98,17 +98,24 @@ export class Hub {
   /** A durable event from the log, in pos order. */
   dispatch(ev: StreamEvent): void {
     for (const buf of this.pending.values()) buf.push(ev);
+    const subject = isMembershipEvent(ev.type) && ev.subjectUserId ? this.byUser.get(ev.subjectUserId) : undefined;
+    let delivered = 0;
+    if (!ev.targetUserIds && !subject) {
+      // The common case (a message, a reaction to a channel): walk the channel's own set, no copy.
+      // Sending never removes a subscriber synchronously (a closed stream detaches on its 'close').
+      for (const s of this.byChannel.get(ev.channelId ?? '') ?? []) if (applyDurable(s, ev)) delivered++;
+      if (delivered) this.metrics.eventsDelivered.inc(delivered);
+      return;
+    }
     const candidates = new Set<Subscriber>();
     if (ev.targetUserIds) {
       for (const u of ev.targetUserIds) for (const s of this.byUser.get(u) ?? []) candidates.add(s);
     } else if (ev.channelId) {
       for (const s of this.byChannel.get(ev.channelId) ?? []) candidates.add(s);
     }
-    const subject = isMembershipEvent(ev.type) && ev.subjectUserId ? this.byUser.get(ev.subjectUserId) : undefined;
     for (const s of subject ?? []) candidates.add(s);
-    for (const s of candidates) {
-      if (applyDurable(s, ev)) this.metrics.eventsDelivered.inc();
-    }
+    for (const s of candidates) if (applyDurable(s, ev)) delivered++;
+    if (delivered) this.metrics.eventsDelivered.inc(delivered);
     if (subject && ev.channelId) {
       for (const s of subject) {
         if (s.channels.has(ev.channelId)) this.addTo(this.byChannel, ev.channelId, s);
