@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ParleyClient, ParleyError } from '../../sdk/index.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { MEMBER_KEYS, MESSAGE_KEYS, UUID_RE as UUID } from '../rest/lib.ts';
 import { clientFor } from './lib.ts';
 
 let s: TestServer;
@@ -12,33 +13,7 @@ after(async () => {
   await s.close();
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const keys = (o: object) => Object.keys(o).sort();
-const MESSAGE_KEYS = [
-  'attachments',
-  'channel_id',
-  'content',
-  'created_at',
-  'deleted_at',
-  'edited_at',
-  'id',
-  'last_reply_at',
-  'mentions',
-  'parent_message_id',
-  'reactions',
-  'thread_reply_count',
-  'user_id',
-];
-const MEMBER_KEYS = [
-  'channel_id',
-  'joined_at',
-  'last_read_at',
-  'last_read_message_id',
-  'muted',
-  'notification_level',
-  'role',
-  'user_id',
-];
 
 async function rejectsWith(p: Promise<unknown>, code: string, status: number): Promise<ParleyError> {
   try {
