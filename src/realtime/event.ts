@@ -59,4 +59,7 @@ export function sseFrame(ev: StreamEvent): Buffer {
   return ev.sse;
 }
 
+/** What a `reset` event says: the resume point is older than the log keeps, so reload state. */
+export const RESET_REASON = 'resume point is older than the kept history';
+
 export const isMembershipEvent = (type: string) => type === 'member_joined' || type === 'member_left';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, invalid } from '../../errors.ts';
+import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { SseHeartbeat, SseSubscriber } from '../../transports/sse.ts';
 import type { AppDeps } from '../app.ts';
 import { errors, UserId } from '../schemas/common.ts';
@@ -53,24 +54,9 @@ async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRe
 
   try {
     const result = await deps.hub.attach(sub, resumeFrom, (info) => {
-      sub.write(
-        `retry: 2000\ndata: ${JSON.stringify({
-          type: 'connection',
-          channel_id: null,
-          data: { user_id: userId, node_id: deps.config.nodeId, resumed: info.resumed },
-          ts: new Date().toISOString(),
-        })}\n\n`,
-      );
-      if (info.reset) {
-        sub.write(
-          `data: ${JSON.stringify({
-            type: 'reset',
-            channel_id: null,
-            data: { reason: 'resume point is older than the kept history' },
-            ts: new Date().toISOString(),
-          })}\n\n`,
-        );
-      }
+      sub.write('retry: 2000\n\n');
+      sub.send(ephemeral('connection', null, { user_id: userId, node_id: deps.config.nodeId, resumed: info.resumed }));
+      if (info.reset) sub.send(ephemeral('reset', null, { reason: RESET_REASON }));
     });
     if (sub.closed) return cleanup();
     // Everything up to lastPos has been considered for this stream: resuming from it loses nothing.

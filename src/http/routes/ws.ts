@@ -2,7 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ApiError } from '../../errors.ts';
-import { ephemeral } from '../../realtime/event.ts';
+import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { headPos } from '../../realtime/log.ts';
 import { WsSubscriber } from '../../transports/ws.ts';
 import { markRead, react, sendMessage, setTyping } from '../actions.ts';
@@ -83,7 +83,7 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
         const resumed = asked && info.resumed;
         sub.write(ephemeral('connection', null, { user_id: userId, node_id: deps.config.nodeId, resumed }).json);
         if (info.reset) {
-          sub.write(ephemeral('reset', null, { reason: 'resume point is older than the kept history' }).json);
+          sub.write(ephemeral('reset', null, { reason: RESET_REASON }).json);
         }
       });
       if (sub.closed) return;
