@@ -29,8 +29,6 @@ export class MessageWriter {
   private readonly batcher = new Batcher<{ id: string; message: NewMessage }, WriteResult>(MAX_BATCH, (batch) =>
     this.writeBatch(batch),
   );
-  batches = 0;
-  written = 0;
 
   constructor(private readonly sql: Sql) {}
 
@@ -41,8 +39,6 @@ export class MessageWriter {
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
       const rows = await this.insert(batch);
-      this.batches++;
-      this.written += rows.size;
       for (const p of batch) settle(p, rows);
     } catch (err) {
       if (batch.length === 1) {
