@@ -4,6 +4,16 @@ import type { EphemeralPublisher } from './ephemeral.ts';
 import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
 
+/**
+ * Users online now, with the earliest time they came online: a session on a node whose heartbeat is
+ * younger than the TTL. The one definition of "online", for the announcements and the endpoints.
+ */
+export function liveUsers(sql: Sql, ttlMs: number) {
+  return sql`
+    SELECT s.user_id, min(s.since) AS since FROM presence_sessions s JOIN presence_nodes n USING (node_id)
+     WHERE n.heartbeat_at > now() - ${`${ttlMs} milliseconds`}::interval GROUP BY s.user_id`;
+}
+
 /** How long after a user's last stream closes before they count as offline. */
 export const OFFLINE_GRACE_MS = 1_000;
 
@@ -72,9 +82,7 @@ export class Presence {
     try {
       const [row] = await this.sql`
         WITH before AS (
-          SELECT EXISTS (SELECT 1 FROM presence_sessions s JOIN presence_nodes n USING (node_id)
-                          WHERE s.user_id = ${userId}
-                            AND n.heartbeat_at > now() - ${`${this.opts.ttlMs} milliseconds`}::interval) AS online
+          SELECT EXISTS (SELECT 1 FROM (${liveUsers(this.sql, this.opts.ttlMs)}) l WHERE l.user_id = ${userId}) AS online
         ), ins AS (
           INSERT INTO presence_sessions (node_id, user_id, connections) VALUES (${this.opts.nodeId}, ${userId}, 1)
           ON CONFLICT (node_id, user_id) DO UPDATE SET connections = 1
@@ -174,9 +182,7 @@ export class Presence {
     const rows = await sql`
       UPDATE users SET last_seen_at = now()
        WHERE id = ANY(${users}::text[])
-         AND NOT EXISTS (SELECT 1 FROM presence_sessions s JOIN presence_nodes n USING (node_id)
-                          WHERE s.user_id = users.id
-                            AND n.heartbeat_at > now() - ${`${this.opts.ttlMs} milliseconds`}::interval)
+         AND NOT EXISTS (SELECT 1 FROM (${liveUsers(sql, this.opts.ttlMs)}) l WHERE l.user_id = users.id)
       RETURNING id, parley_ts(last_seen_at) AS last_seen_at`;
     return rows as unknown as { id: string; last_seen_at: string }[];
   }

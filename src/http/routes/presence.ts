@@ -1,16 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { requireMember } from '../../db/members.ts';
 import { ApiError } from '../../errors.ts';
+import { liveUsers } from '../../realtime/presence.ts';
 import { errors, Nullable, Timestamp, UserId, Uuid } from '../schemas/common.ts';
 import type { Routes } from './types.ts';
 
 /** A user counts as online while a node with a fresh heartbeat holds a stream of theirs. */
 const routes: Routes = async (app, { deps }) => {
   const { sql } = deps;
-  const ttl = `${deps.config.presenceTtlMs} milliseconds`;
-  const live = sql`
-    SELECT s.user_id, min(s.since) AS since FROM presence_sessions s JOIN presence_nodes n USING (node_id)
-     WHERE n.heartbeat_at > now() - ${ttl}::interval GROUP BY s.user_id`;
+  const live = liveUsers(sql, deps.config.presenceTtlMs);
 
   app.get(
     '/online-users',
