@@ -58,19 +58,28 @@ export async function doctor(url: string): Promise<Check[]> {
   return checks;
 }
 
+// pg_trigger.tgtype bits for the events a trigger fires on.
+const ON_INSERT = 4;
+const ON_DELETE = 8;
+const ON_UPDATE = 16;
+
 async function triggers(sql: Sql): Promise<string> {
   const rows = await sql`
-    SELECT t.tgname, c.relname, p.proname, t.tgenabled
+    SELECT t.tgname, c.relname, p.proname, t.tgenabled, t.tgtype::int AS tgtype
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
      WHERE p.proname IN ('notify_message_change', 'notify_reaction_change') AND NOT t.tgisinternal`;
-  const want = [
-    ['channel_messages', 'notify_message_change'],
-    ['message_reactions', 'notify_reaction_change'],
+  // channel_messages has one statement trigger per event; every event must be covered and enabled.
+  const want: [string, string, number][] = [
+    ['channel_messages', 'notify_message_change', ON_INSERT | ON_UPDATE | ON_DELETE],
+    ['message_reactions', 'notify_reaction_change', ON_INSERT | ON_DELETE],
   ];
-  for (const [table, fn] of want) {
-    const t = rows.find((r) => r.relname === table && r.proname === fn);
-    if (!t) throw new Error(`no trigger on ${table} runs ${fn}() — run \`parley migrate\``);
-    if (t.tgenabled === 'D') throw new Error(`trigger ${t.tgname} on ${table} is disabled`);
+  for (const [table, fn, events] of want) {
+    const mine = rows.filter((r) => r.relname === table && r.proname === fn);
+    const disabled = mine.find((r) => r.tgenabled === 'D');
+    if (disabled) throw new Error(`trigger ${disabled.tgname} on ${table} is disabled`);
+    const covered = mine.reduce((bits, r) => bits | (Number(r.tgtype) & events), 0);
+    if (covered !== events)
+      throw new Error(`no trigger on ${table} runs ${fn}() for every change — run \`parley migrate\``);
   }
   return 'notify_message_change() on channel_messages, notify_reaction_change() on message_reactions';
 }

@@ -75,7 +75,7 @@ export class MessageWriter {
         ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
         RETURNING *
       )
-      SELECT ins.id, parley_message_json(ROW(ins.*)::channel_messages) AS message FROM ins`;
+      SELECT ins.id, parley_message_json_with(ROW(ins.*)::channel_messages, NULL, NULL) AS message FROM ins`;
     return new Map(rows.map((r) => [r.id as string, r.message]));
   }
 }

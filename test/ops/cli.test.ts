@@ -68,7 +68,7 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
   });
 
   test('a dropped trigger is a [FAIL] Trigger Installation and a non-zero exit', async () => {
-    await sql`DROP TRIGGER channel_messages_notify ON channel_messages`;
+    await sql`DROP TRIGGER channel_messages_notify_insert ON channel_messages`;
     try {
       const r = await runCli(['doctor'], env());
       assert.notEqual(r.code, 0, r.stdout);
@@ -78,8 +78,8 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
       assert.match(r.stdout, /^\[FAIL\] Message Notification/m);
       assert.match(r.stdout, /2\/4 checks passed/);
     } finally {
-      await sql`CREATE CONSTRAINT TRIGGER channel_messages_notify AFTER INSERT OR UPDATE OR DELETE ON channel_messages
-                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION notify_message_change()`;
+      await sql`CREATE TRIGGER channel_messages_notify_insert AFTER INSERT ON channel_messages
+                REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notify_message_change()`;
     }
   });
 
