@@ -1,3 +1,5 @@
+import type { Sql as AppSql } from '../../src/db/client.ts';
+import { history } from '../../src/db/messages.ts';
 import type { Ctx } from '../lib/context.ts';
 import { createGroup, fillHistory } from '../lib/fixtures.ts';
 import { type Summary, summarize } from '../lib/stats.ts';
@@ -6,7 +8,7 @@ import { type Summary, summarize } from '../lib/stats.ts';
  * history_page: GET /channels/{id}/messages?before=<random message>&limit=50 in a channel of
  * `rows` messages, one request at a time over keep-alive from a separate process. Clock: request
  * written → response body read, per request; warm-up requests are not measured. The same page query
- * is also timed straight against PostgreSQL, to split database time from HTTP/JSON time.
+ * is also run straight against PostgreSQL, to split database time from HTTP/JSON time.
  */
 export async function historyPage(ctx: Ctx) {
   const { P, sql } = ctx;
@@ -31,15 +33,11 @@ export async function historyPage(ctx: Ctx) {
   );
   ctx.log(`  p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms (${r.errors} errors)`);
 
-  // The same two statements the endpoint runs for a page, straight on the database.
+  // The endpoint's own statement (src/db/messages.ts history()), straight on the database.
   const dbLat: number[] = [];
   for (const id of cursors.slice(0, 200)) {
     const t0 = performance.now();
-    const [c] = await sql`SELECT seq FROM channel_messages WHERE id = ${id} AND channel_id = ${channel}`;
-    await sql`
-      SELECT parley_message_json(m) AS m FROM channel_messages m
-       WHERE m.channel_id = ${channel} AND m.parent_message_id IS NULL AND m.seq < ${c!.seq as number}
-       ORDER BY m.seq DESC LIMIT 51`;
+    await history(sql as unknown as AppSql, channel, reader, { before: id, limit: 50, includeReplies: false });
     dbLat.push(performance.now() - t0);
   }
   const db = summarize(dbLat.slice(20));
@@ -48,7 +46,8 @@ export async function historyPage(ctx: Ctx) {
   const [mc] = await sql`SELECT seq FROM channel_messages WHERE id = ${mid}`;
   const plan = await sql.unsafe(
     `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-     SELECT parley_message_json(m) AS m FROM channel_messages m
+     SELECT parley_message_json_with(m, x.attachments, x.reactions) AS m
+       FROM channel_messages m CROSS JOIN LATERAL parley_message_extras(m.id) x
       WHERE m.channel_id = $1 AND m.parent_message_id IS NULL AND m.seq < $2
       ORDER BY m.seq DESC LIMIT 51`,
     [channel, mc!.seq as number],

@@ -66,3 +66,14 @@ export function connect(rawUrl: string, opts: ConnectOptions = {}): Sql {
     ...(opts.onclose ? { onclose: opts.onclose } : {}),
   } as postgres.Options<Record<string, postgres.PostgresType>>) as unknown as Sql;
 }
+
+/**
+ * `LIMIT n` written into the statement's text instead of sent as a parameter. With `LIMIT $1`,
+ * PostgreSQL's generic plan assumes a tenth of the rows are wanted, judges itself costlier than a
+ * custom plan and so plans the statement anew on every execution: 1.6–2 ms of a history page at
+ * 1,000,000 rows. One prepared statement per distinct n is the price (n is small and bounded).
+ */
+export function limit(sql: Sql, n: number) {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`LIMIT needs a non-negative integer, got ${n}`);
+  return sql.unsafe(`LIMIT ${n}`);
+}

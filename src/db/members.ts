@@ -10,6 +10,12 @@ export interface Membership {
   isArchived: boolean;
 }
 
+/** 404 when the channel does not exist, 403 when the caller is not one of its members. */
+export function checkMembership(channelFound: boolean, role: string | null | undefined): asserts role is string {
+  if (!channelFound) throw new ApiError('not_found', 'Channel not found.');
+  if (!role) throw new ApiError('forbidden', 'You are not a member of this channel.');
+}
+
 /**
  * The caller's membership of a channel, or the error to give: 404 when the channel does not exist,
  * 403 when it does but the caller is not in it.
@@ -19,9 +25,8 @@ export async function requireMember(sql: Sql, channelId: string, userId: string)
     SELECT c.type, c.is_archived, m.role
       FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = ${userId}
      WHERE c.id = ${channelId}`;
-  if (!row) throw new ApiError('not_found', 'Channel not found.');
-  if (!row.role) throw new ApiError('forbidden', 'You are not a member of this channel.');
-  return { role: row.role as string, channelType: row.type as string, isArchived: row.is_archived as boolean };
+  checkMembership(Boolean(row), row?.role as string | null | undefined);
+  return { role: row!.role as string, channelType: row!.type as string, isArchived: row!.is_archived as boolean };
 }
 
 export const canManage = (role: string) => role === 'owner' || role === 'admin' || role === 'tutor';

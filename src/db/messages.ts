@@ -1,5 +1,6 @@
 import { ApiError, invalid } from '../errors.ts';
-import type { Sql } from './client.ts';
+import { limit, type Sql } from './client.ts';
+import { checkMembership } from './members.ts';
 
 export interface MessageRow {
   id: string;
@@ -32,41 +33,51 @@ export async function messageJson(sql: Sql, id: string): Promise<unknown> {
   return row?.m;
 }
 
-export interface Page {
-  messages: unknown[];
-  has_more: boolean;
-}
-
-/** The seq of a message that must be in `channelId`, for paging; 400 naming `field` otherwise. */
-async function cursorSeq(sql: Sql, channelId: string, id: string, field: string): Promise<number> {
-  const [row] = await sql`SELECT seq FROM channel_messages WHERE id = ${id} AND channel_id = ${channelId}`;
-  if (!row) throw invalid(field, `${field} is not a message of this channel.`);
-  return row.seq as number;
-}
-
 /**
- * A page of history, oldest to newest. With `after`: the `limit` messages following it; otherwise
- * the `limit` messages preceding `before` (or the newest). has_more says whether the page was cut.
+ * A page of history, oldest to newest, for a member of the channel (404 if there is no such channel,
+ * 403 for a non-member). With `after`: the `limit` messages following it; otherwise the `limit`
+ * messages preceding `before` (or the newest). has_more says whether the page was cut. Membership,
+ * cursors and page are one statement: a page costs one round trip. Returns the response body: the
+ * messages' JSON as PostgreSQL wrote it, not parsed and serialised again on the way out.
  */
 export async function history(
   sql: Sql,
   channelId: string,
+  userId: string,
   opts: { before?: string; after?: string; limit: number; includeReplies: boolean },
-): Promise<Page> {
-  const before = opts.before ? await cursorSeq(sql, channelId, opts.before, 'query.before') : undefined;
-  const after = opts.after ? await cursorSeq(sql, channelId, opts.after, 'query.after') : undefined;
+): Promise<string> {
   const topLevel = opts.includeReplies ? sql`` : sql`AND m.parent_message_id IS NULL`;
-  const lower = after !== undefined ? sql`AND m.seq > ${after}` : sql``;
-  const upper = before !== undefined ? sql`AND m.seq < ${before}` : sql``;
-  const ascending = after !== undefined;
+  const lower = opts.after ? sql`AND m.seq > meta.after_seq` : sql``;
+  const upper = opts.before ? sql`AND m.seq < meta.before_seq` : sql``;
+  const ascending = opts.after !== undefined;
+  const order = ascending ? sql`ASC` : sql`DESC`;
   const rows = await sql`
-    SELECT parley_message_json(m) AS m FROM channel_messages m
-     WHERE m.channel_id = ${channelId} ${topLevel} ${lower} ${upper}
-     ORDER BY m.seq ${ascending ? sql`ASC` : sql`DESC`} LIMIT ${opts.limit + 1}`;
-  const has_more = rows.length > opts.limit;
-  const page = rows.slice(0, opts.limit).map((r) => r.m);
+    WITH meta AS (
+      SELECT c.id IS NOT NULL AS found, mm.role, b.seq AS before_seq, a.seq AS after_seq
+        FROM (SELECT 1) one
+        LEFT JOIN channels c ON c.id = ${channelId}
+        LEFT JOIN channel_members mm ON mm.channel_id = c.id AND mm.user_id = ${userId}
+        LEFT JOIN channel_messages b ON b.id = ${opts.before ?? null}::uuid AND b.channel_id = ${channelId}
+        LEFT JOIN channel_messages a ON a.id = ${opts.after ?? null}::uuid AND a.channel_id = ${channelId}
+    )
+    SELECT meta.found, meta.role, meta.before_seq, meta.after_seq, p.m::text AS m
+      FROM meta LEFT JOIN LATERAL (
+        SELECT parley_message_json_with(m, x.attachments, x.reactions) AS m, m.seq
+          FROM channel_messages m CROSS JOIN LATERAL parley_message_extras(m.id) x
+         WHERE meta.role IS NOT NULL AND m.channel_id = ${channelId} ${topLevel} ${lower} ${upper}
+         ORDER BY m.seq ${order} ${limit(sql, opts.limit + 1)}) p ON true
+     ORDER BY p.seq ${order}`;
+  const meta = rows[0]!;
+  checkMembership(meta.found as boolean, meta.role as string | null);
+  if (opts.before && meta.before_seq === null)
+    throw invalid('query.before', 'query.before is not a message of this channel.');
+  if (opts.after && meta.after_seq === null)
+    throw invalid('query.after', 'query.after is not a message of this channel.');
+  const found = rows.filter((r) => r.m !== null);
+  const has_more = found.length > opts.limit;
+  const page = found.slice(0, opts.limit).map((r) => r.m as string);
   if (!ascending) page.reverse();
-  return { messages: page, has_more };
+  return `{"messages":[${page.join(',')}],"has_more":${has_more}}`;
 }
 
 export async function thread(
@@ -84,7 +95,7 @@ export async function thread(
   const rows = await sql`
     SELECT parley_message_json(m) AS m FROM channel_messages m
      WHERE m.parent_message_id = ${parentId} AND m.seq > ${after}
-     ORDER BY m.seq LIMIT ${opts.limit + 1}`;
+     ORDER BY m.seq ${limit(sql, opts.limit + 1)}`;
   return { replies: rows.slice(0, opts.limit).map((r) => r.m), has_more: rows.length > opts.limit };
 }
 

@@ -1,4 +1,4 @@
-import type { Sql } from '../db/client.ts';
+import { type Sql, limit as sqlLimit } from '../db/client.ts';
 import type { LogRow } from './event.ts';
 
 /** Reads of the durable event log (written only by the triggers of db/migrations). */
@@ -6,7 +6,7 @@ import type { LogRow } from './event.ts';
 export async function readLog(sql: Sql, afterPos: number, limit: number): Promise<LogRow[]> {
   return (await sql`
     SELECT pos, type, channel_id, subject_user_id, target_user_ids, data::text AS data, parley_ts(created_at) AS ts
-      FROM event_log WHERE pos > ${afterPos} ORDER BY pos LIMIT ${limit}`) as unknown as LogRow[];
+      FROM event_log WHERE pos > ${afterPos} ORDER BY pos ${sqlLimit(sql, limit)}`) as unknown as LogRow[];
 }
 
 export async function readChannelsLog(
@@ -20,7 +20,7 @@ export async function readChannelsLog(
     SELECT pos, type, channel_id, subject_user_id, target_user_ids, data::text AS data, parley_ts(created_at) AS ts
       FROM event_log
      WHERE channel_id = ANY(${channelIds}::uuid[]) AND pos > ${afterPos} AND pos <= ${throughPos}
-     ORDER BY pos LIMIT ${limit}`) as unknown as LogRow[];
+     ORDER BY pos ${sqlLimit(sql, limit)}`) as unknown as LogRow[];
 }
 
 /** The user's membership changes in (afterPos, throughPos], oldest first. */

@@ -1,4 +1,4 @@
-import type { Sql } from '../db/client.ts';
+import { type Sql, limit as sqlLimit } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 
 const BATCH = 5_000;
@@ -44,7 +44,7 @@ export class Retention {
         const [got] = await tx`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS ok`;
         if (!got?.ok) return -1;
         const rows = await tx`
-          WITH doomed AS (SELECT pos FROM event_log WHERE pos <= ${upTo} ORDER BY pos LIMIT ${BATCH}),
+          WITH doomed AS (SELECT pos FROM event_log WHERE pos <= ${upTo} ORDER BY pos ${sqlLimit(this.sql, BATCH)}),
                del AS (DELETE FROM event_log e USING doomed d WHERE e.pos = d.pos RETURNING e.pos)
           SELECT count(*) AS n, max(pos) AS max FROM del`;
         const count = Number(rows[0]?.n ?? 0);

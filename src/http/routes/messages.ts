@@ -55,15 +55,16 @@ const routes: Routes = async (app, { deps }) => {
         response: { 200: PageOf(Message), ...errors(400, 401, 403, 404) },
       },
     },
-    async (req) => {
-      await requireMember(sql, req.params.id, req.user.id);
+    async (req, reply) => {
       const q = req.query;
-      return (await history(sql, req.params.id, {
+      const body = await history(sql, req.params.id, req.user.id, {
         before: q.before,
         after: q.after,
         limit: q.limit,
         includeReplies: q.include_replies === true || q.include_replies === 1,
-      })) as never;
+      });
+      // Already JSON in the documented shape (built by PostgreSQL): sent as is, not serialised again.
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 
