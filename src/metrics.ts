@@ -32,6 +32,11 @@ export function createMetrics() {
       help: 'Last event log pos dispatched by this node',
       registers: [registry],
     }),
+    notifiedEvents: new Counter({
+      name: 'parley_listener_notified_events_total',
+      help: 'Events dispatched straight from a notification, without reading the log',
+      registers: [registry],
+    }),
     replayedEvents: new Counter({
       name: 'parley_replayed_events_total',
       help: 'Events sent from the log to resuming streams',

@@ -1,7 +1,7 @@
 import { connect, type Sql } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { fromLogRow } from './event.ts';
+import { fromLogRow, type LogRow } from './event.ts';
 import type { Hub } from './hub.ts';
 import { headPos, readLog } from './log.ts';
 
@@ -12,9 +12,11 @@ export const EPHEMERAL_CHANNEL = 'parley_ephemeral';
 const PAGE = 2000;
 
 /**
- * The node's one LISTEN connection. NOTIFY only says "look": after every (re)LISTEN and on every
- * notification the listener reads the log from the last pos it dispatched, so a notification lost
- * while the connection was down costs nothing.
+ * The node's one LISTEN connection. The log is the truth: after every (re)LISTEN, and on any
+ * notification it cannot use as is, the listener reads the log from the last pos it dispatched, so a
+ * notification lost while the connection was down costs nothing. A notification that carries its
+ * events (small message batches, db/migrations/0007) and continues exactly from that pos is
+ * dispatched without the read.
  */
 export class Listener {
   state: ListenerState = 'connecting';
@@ -71,7 +73,7 @@ export class Listener {
       max: 1,
       applicationName: `parley-listener:${this.nodeId}`.slice(0, 63),
       onnotify: (channel, payload) => {
-        if (channel === EVENTS_CHANNEL) this.catchUp();
+        if (channel === EVENTS_CHANNEL) this.notified(payload);
         else if (channel === EPHEMERAL_CHANNEL) this.onEphemeral(payload);
       },
       onclose: () => {
@@ -135,6 +137,22 @@ export class Listener {
     this.catchUp();
   }
 
+  private notified(payload: string): void {
+    // Only while nothing else dispatches: a log read in flight may be about to pass these events.
+    if (payload && this.state === 'listening' && this.caughtUp && !this.reading) {
+      const rows = parsePayload(payload);
+      if (rows && rows[0]!.pos === this.lastPos + 1) {
+        for (const row of rows) this.hub.dispatch(fromLogRow(row));
+        this.lastPos = rows[rows.length - 1]!.pos;
+        this.metrics.listenerPos.set(this.lastPos);
+        this.metrics.notifiedEvents.inc(rows.length);
+        return;
+      }
+      if (rows && rows[rows.length - 1]!.pos <= this.lastPos) return; // already read from the log
+    }
+    this.catchUp();
+  }
+
   /** Reads the log after lastPos and dispatches in order; concurrent calls coalesce into one loop. */
   catchUp(): void {
     if (this.reading) {
@@ -173,5 +191,41 @@ export class Listener {
       this.reading = false;
       if (this.dirty) this.catchUp();
     }
+  }
+}
+
+/**
+ * The events of a "v1" notification (format in db/migrations/0007), or undefined for anything else,
+ * including the empty payload that only says "look", or lines not in consecutive pos order.
+ */
+export function parsePayload(payload: string): LogRow[] | undefined {
+  if (!payload.startsWith('v1\n')) return undefined;
+  const rows: LogRow[] = [];
+  for (const line of payload.slice(3).split('\n')) {
+    const f = line.split('\t');
+    if (f.length !== 6) return undefined;
+    const pos = Number(f[0]);
+    if (!Number.isSafeInteger(pos) || (rows.length && pos !== rows[rows.length - 1]!.pos + 1)) return undefined;
+    const targetUserIds = f[3] ? targets(f[3]) : null;
+    if (targetUserIds === undefined) return undefined;
+    rows.push({
+      pos,
+      type: f[1]!,
+      channel_id: f[2]!,
+      subject_user_id: null,
+      target_user_ids: targetUserIds,
+      ts: f[4]!,
+      data: f[5]!,
+    });
+  }
+  return rows.length ? rows : undefined;
+}
+
+function targets(text: string): string[] | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { parsePayload } from '../../src/realtime/listener.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+// Small message batches travel in the server's own notification (db/migrations/0007); the listener
+// dispatches them without reading the log when they continue exactly from its last pos.
+
+test('parsePayload reads a v1 payload and refuses anything it cannot use as is', () => {
+  const line = (pos: number, targets = '') =>
+    `${pos}\tnew_message\t0f8fad5b-d9cb-469f-a165-70867728950e\t${targets}\t2026-11-24T00:00:00.000Z\t{"id": 1}`;
+  const rows = parsePayload(`v1\n${line(7)}\n${line(8, '["u1"]')}`);
+  assert.deepEqual(
+    rows?.map((r) => [r.pos, r.type, r.target_user_ids, r.data, r.ts]),
+    [
+      [7, 'new_message', null, '{"id": 1}', '2026-11-24T00:00:00.000Z'],
+      [8, 'new_message', ['u1'], '{"id": 1}', '2026-11-24T00:00:00.000Z'],
+    ],
+  );
+  assert.equal(parsePayload(''), undefined, 'the empty payload only says "look"');
+  assert.equal(parsePayload(line(7)), undefined, 'no version line');
+  assert.equal(parsePayload(`v1\n${line(7)}\n${line(9)}`), undefined, 'a gap inside the batch');
+  assert.equal(parsePayload(`v1\n${line(7, '[1]')}`), undefined, 'targets not strings');
+  assert.equal(parsePayload(`v1\n${line(7, '[')}`), undefined, 'targets not JSON');
+  assert.equal(parsePayload('v1\n7\tnew_message'), undefined, 'too few fields');
+});
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(async () => {
+  await s.close();
+});
+
+async function notified(): Promise<number> {
+  const r = await s.raw('GET', '/metrics');
+  const m = /^parley_listener_notified_events_total (\d+)/m.exec(String(r.body));
+  return m ? Number(m[1]) : 0;
+}
+
+test('a small message is dispatched from the notification, a large one from the log; both arrive alike', async () => {
+  const created = await s.as('np-alice').post('/api/v1/channels', { type: 'group', members: [{ user_id: 'np-bob' }] });
+  const ch = created.body.id as string;
+  const bob = await s.sse('np-bob');
+  await bob.waitFor(() => bob.lastEventId !== undefined);
+  const start = bob.lastEventId!;
+
+  const before = await notified();
+  const small = await s.as('np-alice').post(`/api/v1/channels/${ch}/messages`, { content: 'small' });
+  await bob.waitFor((e) => e.some((x) => x.data.id === small.body.id), 5000, 'the small message');
+  assert.ok((await notified()) > before, 'the small message came from the notification');
+
+  // Over NOTIFY's limit: the notification says only "look", and the node reads the log.
+  const afterSmall = await notified();
+  const big = await s.as('np-alice').post(`/api/v1/channels/${ch}/messages`, { content: 'x'.repeat(20_000) });
+  await bob.waitFor((e) => e.some((x) => x.data.id === big.body.id), 5000, 'the large message');
+  const sql = await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, 'np-alice', 'by sql') RETURNING id`;
+  await bob.waitFor((e) => e.some((x) => x.data.id === sql[0]!.id), 5000, 'the SQL message');
+  assert.equal(await notified(), afterSmall + 1, 'only the SQL message came from a notification');
+  const live = bob.of('new_message');
+  bob.close();
+
+  // The same events replayed from the log are identical, ts included.
+  const replay = await s.sse('np-bob', { lastEventId: start });
+  await replay.waitFor((e) => e.filter((x) => x.type === 'new_message').length === 3, 5000, 'the replay');
+  assert.deepEqual(replay.of('new_message'), live);
+  replay.close();
+});
