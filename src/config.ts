@@ -12,6 +12,8 @@ export interface Config {
   dataDir: string;
   presenceTtlMs: number;
   heartbeatMs: number;
+  /** How long after a user's last stream closes before they count as offline. */
+  presenceGraceMs: number;
   eventRetentionMs: number;
   maxBufferedBytes: number;
   maxUploadBytes: number;
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     presenceTtlMs: int(env.PARLEY_PRESENCE_TTL_MS, 'PARLEY_PRESENCE_TTL_MS', 30_000),
     heartbeatMs: int(env.PARLEY_HEARTBEAT_MS, 'PARLEY_HEARTBEAT_MS', 5_000),
+    presenceGraceMs: int(env.PARLEY_PRESENCE_GRACE_MS, 'PARLEY_PRESENCE_GRACE_MS', 10_000),
     eventRetentionMs: parseDuration(env.PARLEY_EVENT_RETENTION || '24h', 'PARLEY_EVENT_RETENTION'),
     maxBufferedBytes: int(env.PARLEY_MAX_BUFFERED_BYTES, 'PARLEY_MAX_BUFFERED_BYTES', 1024 * 1024),
     maxUploadBytes: int(env.PARLEY_MAX_UPLOAD_BYTES, 'PARLEY_MAX_UPLOAD_BYTES', 25 * 1024 * 1024),

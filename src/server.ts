@@ -62,6 +62,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     nodeId: config.nodeId,
     ttlMs: config.presenceTtlMs,
     heartbeatMs: config.heartbeatMs,
+    graceMs: config.presenceGraceMs,
   });
   const listener = new Listener(databaseUrl, sql, hub, config.nodeId, log, metrics, (payload) => {
     for (const m of parseEphemeral(payload)) {

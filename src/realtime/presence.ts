@@ -1,3 +1,4 @@
+import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import type { EphemeralPublisher } from './ephemeral.ts';
@@ -5,22 +6,24 @@ import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
 
 /**
- * Users online now, with the earliest time they came online: a session on a node whose heartbeat is
- * younger than the TTL. The one definition of "online", for the announcements and the endpoints.
+ * Those of the users `whose` selects (a condition on s.user_id) who are online now, with the earliest
+ * time they came online: a session on a node whose heartbeat is younger than the TTL. The one
+ * definition of "online", for the announcements and the endpoints. The condition sits inside the
+ * grouping so only those users' sessions are read: grouping every session of the cluster per call
+ * cost 18 ms at 10,000 streams, and a reconnect storm makes 10,000 such calls.
  */
-export function liveUsers(sql: Sql, ttlMs: number) {
+export function liveUsers(sql: Sql, ttlMs: number, whose: PendingQuery<Row[]>) {
   return sql`
     SELECT s.user_id, min(s.since) AS since FROM presence_sessions s JOIN presence_nodes n USING (node_id)
-     WHERE n.heartbeat_at > now() - ${`${ttlMs} milliseconds`}::interval GROUP BY s.user_id`;
+     WHERE n.heartbeat_at > now() - ${`${ttlMs} milliseconds`}::interval AND ${whose} GROUP BY s.user_id`;
 }
-
-/** How long after a user's last stream closes before they count as offline. */
-export const OFFLINE_GRACE_MS = 1_000;
 
 export interface PresenceOptions {
   nodeId: string;
   ttlMs: number;
   heartbeatMs: number;
+  /** How long after a user's last stream here closes before they count as offline. */
+  graceMs: number;
 }
 
 /**
@@ -82,7 +85,7 @@ export class Presence {
     try {
       const [row] = await this.sql`
         WITH before AS (
-          SELECT EXISTS (SELECT 1 FROM (${liveUsers(this.sql, this.opts.ttlMs)}) l WHERE l.user_id = ${userId}) AS online
+          SELECT EXISTS (${liveUsers(this.sql, this.opts.ttlMs, this.sql`s.user_id = ${userId}`)}) AS online
         ), ins AS (
           INSERT INTO presence_sessions (node_id, user_id, connections) VALUES (${this.opts.nodeId}, ${userId}, 1)
           ON CONFLICT (node_id, user_id) DO UPDATE SET connections = 1
@@ -108,7 +111,7 @@ export class Presence {
     const timer = setTimeout(() => {
       this.leaving.delete(userId);
       void this.goOffline(userId);
-    }, OFFLINE_GRACE_MS);
+    }, this.opts.graceMs);
     timer.unref();
     this.leaving.set(userId, timer);
   }
@@ -182,7 +185,7 @@ export class Presence {
     const rows = await sql`
       UPDATE users SET last_seen_at = now()
        WHERE id = ANY(${users}::text[])
-         AND NOT EXISTS (SELECT 1 FROM (${liveUsers(sql, this.opts.ttlMs)}) l WHERE l.user_id = users.id)
+         AND NOT EXISTS (${liveUsers(sql, this.opts.ttlMs, sql`s.user_id = users.id`)})
       RETURNING id, parley_ts(last_seen_at) AS last_seen_at`;
     return rows as unknown as { id: string; last_seen_at: string }[];
   }

@@ -27,7 +27,7 @@ let db: { url: string; drop: () => Promise<void> };
 let sql: Sql;
 const nodes: NodeProcess[] = [];
 let channel = '';
-const env = { PARLEY_PRESENCE_TTL_MS: '3000', PARLEY_HEARTBEAT_MS: '500' };
+const env = { PARLEY_PRESENCE_TTL_MS: '3000', PARLEY_HEARTBEAT_MS: '500', PARLEY_PRESENCE_GRACE_MS: '1000' };
 
 before(async () => {
   db = await freshDatabase();

@@ -77,6 +77,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
     dataDir,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     heartbeatMs: 500,
+    presenceGraceMs: 1_000,
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ import type { Routes } from './types.ts';
 /** A user counts as online while a node with a fresh heartbeat holds a stream of theirs. */
 const routes: Routes = async (app, { deps }) => {
   const { sql } = deps;
-  const live = liveUsers(sql, deps.config.presenceTtlMs);
+  const ttl = deps.config.presenceTtlMs;
 
   app.get(
     '/online-users',
@@ -23,11 +23,11 @@ const routes: Routes = async (app, { deps }) => {
     },
     async (req) => {
       const rows = await sql`
-        WITH live AS (${live}),
-             peers AS (SELECT ${req.user.id}::text AS user_id
+        WITH peers AS (SELECT ${req.user.id}::text AS user_id
                        UNION SELECT o.user_id FROM channel_members mine
                                JOIN channel_members o ON o.channel_id = mine.channel_id
-                              WHERE mine.user_id = ${req.user.id})
+                              WHERE mine.user_id = ${req.user.id}),
+             live AS (${liveUsers(sql, ttl, sql`s.user_id IN (SELECT user_id FROM peers)`)})
         SELECT live.user_id, parley_ts(live.since) AS since FROM live JOIN peers USING (user_id)
          ORDER BY live.user_id`;
       return { users: rows.map((r) => ({ user_id: r.user_id as string, since: r.since as string })) };
@@ -49,7 +49,7 @@ const routes: Routes = async (app, { deps }) => {
     async (req) => {
       await requireMember(sql, req.params.channel_id, req.user.id);
       const rows = await sql`
-        WITH live AS (${live})
+        WITH live AS (${liveUsers(sql, ttl, sql`s.user_id IN (SELECT user_id FROM channel_members WHERE channel_id = ${req.params.channel_id})`)})
         SELECT m.user_id FROM channel_members m JOIN live USING (user_id)
          WHERE m.channel_id = ${req.params.channel_id} ORDER BY m.user_id`;
       return { channel_id: req.params.channel_id, user_ids: rows.map((r) => r.user_id as string) };
@@ -71,8 +71,7 @@ const routes: Routes = async (app, { deps }) => {
     async (req) => {
       const target = req.params.user_id;
       const [row] = await sql`
-        WITH live AS (${live})
-        SELECT EXISTS (SELECT 1 FROM live WHERE user_id = ${target}) AS online,
+        SELECT EXISTS (${liveUsers(sql, ttl, sql`s.user_id = ${target}`)}) AS online,
                (SELECT parley_ts(last_seen_at) FROM users WHERE id = ${target}) AS last_seen_at,
                (${target} = ${req.user.id} OR EXISTS (
                   SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id
