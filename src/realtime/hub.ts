@@ -1,7 +1,7 @@
 import type { Sql } from '../db/client.ts';
 import type { Metrics } from '../metrics.ts';
 import { isMembershipEvent, type StreamEvent } from './event.ts';
-import { replay } from './replay.ts';
+import { Replays } from './replay.ts';
 import { Snapshots } from './snapshots.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
@@ -24,12 +24,14 @@ export class Hub {
   /** Subscribers still catching up from the log: live events wait in their buffers. */
   private readonly pending = new Map<Subscriber, StreamEvent[]>();
   private readonly snapshots: Snapshots;
+  private readonly replays: Replays;
 
   constructor(
     private readonly sql: Sql,
     private readonly metrics: Metrics,
   ) {
     this.snapshots = new Snapshots(sql);
+    this.replays = new Replays(sql);
   }
 
   get subscriberCount(): number {
@@ -69,7 +71,7 @@ export class Hub {
       }
       onStart({ resumed, reset });
       if (resumed) {
-        replayed = await replay(this.sql, sub, snap.channels, resumeFrom!, snap.head);
+        replayed = await this.replays.of({ sub, channelsAtHead: snap.channels, from: resumeFrom!, head: snap.head });
         this.metrics.replayedEvents.inc(replayed);
         this.metrics.eventsDelivered.inc(replayed);
       }

@@ -23,17 +23,17 @@ export async function readChannelsLog(
      ORDER BY pos ${sqlLimit(sql, limit)}`) as unknown as LogRow[];
 }
 
-/** The user's membership changes in (afterPos, throughPos], oldest first. */
+/** These users' own membership changes in (afterPos, throughPos], oldest first. */
 export async function memberEvents(
   sql: Sql,
-  userId: string,
+  userIds: string[],
   afterPos: number,
   throughPos: number,
-): Promise<{ pos: number; type: string; channel_id: string }[]> {
+): Promise<{ pos: number; type: string; channel_id: string; subject_user_id: string }[]> {
   return (await sql`
-    SELECT pos, type, channel_id FROM event_log
-     WHERE subject_user_id = ${userId} AND pos > ${afterPos} AND pos <= ${throughPos}
-     ORDER BY pos`) as unknown as { pos: number; type: string; channel_id: string }[];
+    SELECT pos, type, channel_id, subject_user_id FROM event_log
+     WHERE subject_user_id = ANY(${userIds}::text[]) AND pos > ${afterPos} AND pos <= ${throughPos}
+     ORDER BY pos`) as unknown as { pos: number; type: string; channel_id: string; subject_user_id: string }[];
 }
 
 export async function headPos(sql: Sql): Promise<number> {

@@ -1,9 +1,24 @@
+import { Batcher, type Pending } from '../batcher.ts';
 import type { Sql } from '../db/client.ts';
 import { fromLogRow } from './event.ts';
 import { memberEvents, readChannelsLog } from './log.ts';
 import { applyDurable, type Subscriber } from './subscriber.ts';
 
 const PAGE = 1000;
+const MAX_BATCH = 1000;
+/**
+ * Streams resuming within this many positions of their head are replayed together; one further
+ * back is replayed on its own, so it does not make the others read the log from where it stopped.
+ */
+const SHARED_WINDOW = 20_000;
+
+export interface ReplayRequest {
+  sub: Subscriber;
+  /** The user's channels at `head` (from the stream's snapshot). */
+  channelsAtHead: string[];
+  from: number;
+  head: number;
+}
 
 /**
  * Membership at the resume point, from membership at the head and the user's own joins and leaves
@@ -25,37 +40,76 @@ function membershipAt(
 }
 
 /**
- * Sends `sub` every event in (from, head] it is entitled to, in pos order, judging entitlement by
- * membership at each event. Membership at `from` is rebuilt from membership at `head` by undoing
- * the user's own joins and leaves in between (walking the log backwards).
- * Returns the number of events sent.
+ * Sends each stream every event in (from, head] it is entitled to, in pos order, judging entitlement
+ * by membership at each event (rebuilt at `from` by undoing the user's own joins and leaves). Streams
+ * are replayed together: one query for their membership changes, one read of the log for the union
+ * of their channels, each event object shared (and so serialised once). Returns events sent, per request.
  */
-export async function replay(
-  sql: Sql,
-  sub: Subscriber,
-  channelsAtHead: string[],
-  from: number,
-  head: number,
-): Promise<number> {
-  const changes = await memberEvents(sql, sub.userId, from, head);
-  const { channels, everMember } = membershipAt(channelsAtHead, changes);
-  sub.channels = channels;
-  sub.lastPos = from;
-  if (everMember.size === 0) {
-    sub.lastPos = head;
-    return 0;
-  }
-  let sent = 0;
-  const ids = [...everMember];
-  let after = from;
-  for (;;) {
-    const rows = await readChannelsLog(sql, ids, after, head, PAGE);
-    for (const row of rows) {
-      if (applyDurable(sub, fromLogRow(row))) sent++;
+export async function replayTogether(sql: Sql, reqs: ReplayRequest[]): Promise<number[]> {
+  const minFrom = Math.min(...reqs.map((r) => r.from));
+  const maxHead = Math.max(...reqs.map((r) => r.head));
+  const users = [...new Set(reqs.map((r) => r.sub.userId))];
+  const changes = await memberEvents(sql, users, minFrom, maxHead);
+  const sent = reqs.map(() => 0);
+  const byChannel = new Map<string, number[]>();
+  reqs.forEach((r, i) => {
+    const mine = changes.filter((c) => c.subject_user_id === r.sub.userId && c.pos > r.from && c.pos <= r.head);
+    const { channels, everMember } = membershipAt(r.channelsAtHead, mine);
+    r.sub.channels = channels;
+    r.sub.lastPos = r.from;
+    for (const ch of everMember) {
+      const list = byChannel.get(ch);
+      if (list) list.push(i);
+      else byChannel.set(ch, [i]);
     }
-    if (rows.length < PAGE) break;
-    after = rows[rows.length - 1]!.pos;
+  });
+  if (byChannel.size) {
+    const ids = [...byChannel.keys()];
+    for (let after = minFrom; ; ) {
+      const rows = await readChannelsLog(sql, ids, after, maxHead, PAGE);
+      for (const row of rows) {
+        const ev = fromLogRow(row);
+        for (const i of byChannel.get(row.channel_id) ?? []) {
+          const r = reqs[i]!;
+          if (row.pos > r.from && row.pos <= r.head && applyDurable(r.sub, ev)) sent[i]!++;
+        }
+      }
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]!.pos;
+    }
   }
-  sub.lastPos = head;
+  for (const r of reqs) r.sub.lastPos = r.head;
   return sent;
+}
+
+/**
+ * Replays for streams that are resuming. Streams that resume together (a reconnect storm) share
+ * their queries: 10,000 clients resuming cost a handful of statements instead of 20,000.
+ */
+export class Replays {
+  private readonly batcher = new Batcher<ReplayRequest, number>(MAX_BATCH, (batch) => this.run(batch));
+
+  constructor(private readonly sql: Sql) {}
+
+  /** Replays (from, head] to the request's stream; resolves with the number of events sent. */
+  of(req: ReplayRequest): Promise<number> {
+    return this.batcher.add(req);
+  }
+
+  private async run(batch: Pending<ReplayRequest, number>[]): Promise<void> {
+    const near = batch.filter((p) => p.input.head - p.input.from <= SHARED_WINDOW);
+    const far = batch.filter((p) => p.input.head - p.input.from > SHARED_WINDOW);
+    const groups = [...(near.length ? [near] : []), ...far.map((p) => [p])];
+    for (const group of groups) {
+      try {
+        const sent = await replayTogether(
+          this.sql,
+          group.map((p) => p.input),
+        );
+        group.forEach((p, i) => p.resolve(sent[i]!));
+      } catch (err) {
+        for (const p of group) p.reject(err);
+      }
+    }
+  }
 }
