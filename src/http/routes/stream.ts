@@ -29,14 +29,15 @@ async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRe
   const userId = req.user.id;
   reply.hijack();
   const res = reply.raw;
+  const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
+  // Headers, connection event, replay and resume point leave together when the stream is ready.
+  sub.hold();
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  res.flushHeaders();
-  const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
   let attached = false;
   const cleanup = () => {
     if (sub.closed && !attached) return;
@@ -61,6 +62,7 @@ async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRe
     if (sub.closed) return cleanup();
     // Everything up to lastPos has been considered for this stream: resuming from it loses nothing.
     sub.mark(result.lastPos);
+    sub.release();
     attached = true;
     deps.metrics.openStreams.labels('sse').inc();
     heartbeat.add(sub);
