@@ -7,10 +7,13 @@
  * every subscriber, so the Buffer's identity is the event's identity.
  *
  * Commands come over the IPC channel: probe.arm, probe.take, probe.gc, probe.loop (event-loop delay
- * since the last probe.loop). When the parent goes away the server is
+ * since the last probe.loop), probe.profile.start / probe.profile.stop {file} (a CPU profile of just
+ * the window between them, e.g. a storm, unlike --cpu-prof's whole run). When the parent goes away the server is
  * sent SIGTERM, so nothing outlives an interrupted bench.
  */
+import { writeFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -76,10 +79,34 @@ if (backlog > 0) {
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 
+let profiler: Session | undefined;
+
+async function profile(cmd: string, file: string | undefined): Promise<unknown> {
+  if (cmd === 'probe.profile.start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return null;
+  }
+  if (!profiler) return null;
+  const { profile: p } = await profiler.post('Profiler.stop');
+  profiler.disconnect();
+  profiler = undefined;
+  if (file) writeFileSync(file, JSON.stringify(p));
+  return file ?? null;
+}
+
 if (process.send) {
-  process.on('message', (m: { id?: number; cmd?: string; params?: { tag?: string } }) => {
+  process.on('message', (m: { id?: number; cmd?: string; params?: { tag?: string; file?: string } }) => {
     if (typeof m?.id !== 'number') return;
-    if (m.cmd === 'probe.arm') {
+    if (m.cmd === 'probe.profile.start' || m.cmd === 'probe.profile.stop') {
+      const id = m.id;
+      profile(m.cmd, m.params?.file).then(
+        (result) => process.send?.({ id, ok: true, result }),
+        (err: Error) => process.send?.({ id, ok: false, error: err.message }),
+      );
+    } else if (m.cmd === 'probe.arm') {
       armed = true;
       records = [];
       process.send?.({ id: m.id, ok: true, result: null });

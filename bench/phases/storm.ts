@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { sleep } from '../lib/clock.ts';
 import type { Ctx } from '../lib/context.ts';
 import { cpuMs, cpuWindow, treeCpuMs } from '../lib/cpu.ts';
@@ -66,6 +67,15 @@ export async function reconnectStorm(ctx: Ctx) {
   await server.proc.call('probe.loop');
   const [x0] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const tcp0 = tcpCounters();
+  // CPU from the drop until every stream is back, per process: who the storm's seconds went to.
+  const stormWin = cpuWindow({
+    server: () => cpuMs(server.proc.pid),
+    postgres: () => treeCpuMs(db.pid),
+    clients: () => cpuMs(sse.pid),
+    poster: () => cpuMs(poster.pid),
+  });
+  const profileFile = ctx.profile ? join(ctx.logDir, 'storm-window.cpuprofile') : undefined;
+  if (profileFile) await server.proc.call('probe.profile.start');
   const drop = await sse.call<{ tDropNs: number; headAtDrop: number }>('drop', { dbUrl: db.url });
   const resumed = await sse.call<{
     resumed: number;
@@ -76,6 +86,11 @@ export async function reconnectStorm(ctx: Ctx) {
     non200: number;
     lastError: string;
   }>('waitResumed', { timeoutMs: s.resumeTimeoutMs }, s.resumeTimeoutMs + 10_000);
+  const stormCpu = stormWin.end();
+  if (profileFile) {
+    await server.proc.call('probe.profile.stop', { file: profileFile }, 60_000);
+    ctx.log(`  server CPU profile of the storm window: ${profileFile}`);
+  }
   const tcp = tcpDelta(tcp0);
   const [x1] = await sql`SELECT xact_commit::float8 AS c FROM pg_stat_database WHERE datname = current_database()`;
   const statements = await topStatements(sql);
@@ -153,5 +168,6 @@ export async function reconnectStorm(ctx: Ctx) {
     last_error: resumed.lastError || undefined,
     head_at_drop: drop.headAtDrop,
     cpu,
+    cpu_drop_to_resumed: stormCpu,
   };
 }
