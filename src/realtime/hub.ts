@@ -27,7 +27,7 @@ export class Hub {
   private readonly replays: Replays;
 
   constructor(
-    private readonly sql: Sql,
+    sql: Sql,
     private readonly metrics: Metrics,
   ) {
     this.snapshots = new Snapshots(sql);

@@ -106,7 +106,7 @@ export class Replays {
           this.sql,
           group.map((p) => p.input),
         );
-        group.forEach((p, i) => p.resolve(sent[i]!));
+        for (const [i, p] of group.entries()) p.resolve(sent[i]!);
       } catch (err) {
         for (const p of group) p.reject(err);
       }

@@ -158,3 +158,61 @@ test('randomised membership churn: nobody receives an event of a channel they we
   assert.ok(log.filter((e) => e.type === 'member_left').length >= 5);
   assert.ok(log.filter((e) => e.type === 'member_joined').length >= 10);
 });
+
+test('streams resuming together from different points each get exactly their due events, in order', async () => {
+  const seed = Number(process.env.AUTHZ_SEED ?? Date.now() % 100000);
+  const rand = rng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const users = Array.from({ length: 8 }, (_, i) => `rt-${i}`);
+  const [h0] = await s.sql`SELECT coalesce(max(pos), 0)::int AS head FROM event_log`;
+  const start = h0!.head as number;
+  const channels: string[] = [];
+  const members = new Map<string, Set<string>>();
+  for (let i = 0; i < 4; i++) {
+    const owner = pick(users);
+    const initial = users.filter((u) => u !== owner && rand() < 0.5);
+    const r = await s
+      .as(owner)
+      .post('/api/v1/channels', { type: 'group', members: initial.map((user_id) => ({ user_id })) });
+    channels.push(r.body.id);
+    members.set(r.body.id, new Set([owner, ...initial]));
+  }
+  // Churn by SQL (any writer counts): joins and leaves between the messages.
+  for (let step = 0; step < 150; step++) {
+    const ch = pick(channels);
+    const inside = [...members.get(ch)!];
+    const outside = users.filter((u) => !members.get(ch)!.has(u));
+    const roll = rand();
+    if (roll < 0.15 && outside.length) {
+      const u = pick(outside);
+      await s.sql`INSERT INTO channel_members (channel_id, user_id) VALUES (${ch}, ${u})`;
+      members.get(ch)!.add(u);
+    } else if (roll < 0.3 && inside.length > 1) {
+      const u = pick(inside);
+      await s.sql`DELETE FROM channel_members WHERE channel_id = ${ch} AND user_id = ${u}`;
+      members.get(ch)!.delete(u);
+    } else if (inside.length) {
+      await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, ${pick(inside)}, ${`m ${step}`})`;
+    }
+  }
+  const log = (await s.sql`
+    SELECT pos::int AS pos, type, channel_id::text AS channel_id, subject_user_id, target_user_ids
+      FROM event_log WHERE pos > ${start} ORDER BY pos`) as unknown as LogRow[];
+  const head = log[log.length - 1]!.pos;
+  // 24 streams (three per user) from random resume points, all opened at once.
+  const plan = users.flatMap((u) => [0, 1, 2].map(() => ({ u, from: start + Math.floor(rand() * (head - start)) })));
+  const streams = await Promise.all(plan.map((p) => s.sse(p.u, { lastEventId: String(p.from) })));
+  try {
+    await Promise.all(
+      plan.map(async (p, i) => {
+        const want = entitledPositions(log, p.u).filter((pos) => pos > p.from);
+        const c = streams[i]!;
+        const got = () => c.events.filter((e) => e.pos !== undefined).map((e) => e.pos!);
+        await c.waitFor(() => Number(c.lastEventId) >= head, 10000, `${p.u} from ${p.from} to reach ${head}`);
+        assert.deepEqual(got(), want, `seed ${seed}: ${p.u} resuming from ${p.from}`);
+      }),
+    );
+  } finally {
+    for (const c of streams) c.close();
+  }
+});

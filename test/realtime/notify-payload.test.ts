@@ -55,7 +55,8 @@ test('a small message is dispatched from the notification, a large one from the 
   const afterSmall = await notified();
   const big = await s.as('np-alice').post(`/api/v1/channels/${ch}/messages`, { content: 'x'.repeat(20_000) });
   await bob.waitFor((e) => e.some((x) => x.data.id === big.body.id), 5000, 'the large message');
-  const sql = await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, 'np-alice', 'by sql') RETURNING id`;
+  const sql =
+    await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ch}, 'np-alice', 'by sql') RETURNING id`;
   await bob.waitFor((e) => e.some((x) => x.data.id === sql[0]!.id), 5000, 'the SQL message');
   assert.equal(await notified(), afterSmall + 1, 'only the SQL message came from a notification');
   const live = bob.of('new_message');
