@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { parsePayload } from '../../src/realtime/listener.ts';
+import { parsePayload } from '../../src/realtime/notification.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // Small message batches travel in the server's own notification (db/migrations/0007); the listener
