@@ -39,6 +39,12 @@ function membershipAt(
   return { channels, everMember };
 }
 
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /**
  * Sends each stream every event in (from, head] it is entitled to, in pos order, judging entitlement
  * by membership at each event (rebuilt at `from` by undoing the user's own joins and leaves). Streams
@@ -49,19 +55,16 @@ export async function replayTogether(sql: Sql, reqs: ReplayRequest[]): Promise<n
   const minFrom = Math.min(...reqs.map((r) => r.from));
   const maxHead = Math.max(...reqs.map((r) => r.head));
   const users = [...new Set(reqs.map((r) => r.sub.userId))];
-  const changes = await memberEvents(sql, users, minFrom, maxHead);
+  const changesOf = new Map<string, { pos: number; type: string; channel_id: string }[]>();
+  for (const c of await memberEvents(sql, users, minFrom, maxHead)) append(changesOf, c.subject_user_id, c);
   const sent = reqs.map(() => 0);
   const byChannel = new Map<string, number[]>();
   reqs.forEach((r, i) => {
-    const mine = changes.filter((c) => c.subject_user_id === r.sub.userId && c.pos > r.from && c.pos <= r.head);
+    const mine = (changesOf.get(r.sub.userId) ?? []).filter((c) => c.pos > r.from && c.pos <= r.head);
     const { channels, everMember } = membershipAt(r.channelsAtHead, mine);
     r.sub.channels = channels;
     r.sub.lastPos = r.from;
-    for (const ch of everMember) {
-      const list = byChannel.get(ch);
-      if (list) list.push(i);
-      else byChannel.set(ch, [i]);
-    }
+    for (const ch of everMember) append(byChannel, ch, i);
   });
   if (byChannel.size) {
     const ids = [...byChannel.keys()];
