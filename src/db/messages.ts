@@ -28,6 +28,15 @@ export async function findByClientId(
   return row?.id as string | undefined;
 }
 
+/**
+ * `m` (the JSON of each message row) FROM channel_messages m: the body of parley_message_json written
+ * inline, since a call of that function per row cannot be inlined by the planner (pages of history).
+ */
+function messageRows(sql: Sql) {
+  return sql`parley_message_json_with(m, x.attachments, x.reactions) AS m
+    FROM channel_messages m CROSS JOIN LATERAL parley_message_extras(m.id) x`;
+}
+
 export async function messageJson(sql: Sql, id: string): Promise<unknown> {
   const [row] = await sql`SELECT parley_message_json(m) AS m FROM channel_messages m WHERE m.id = ${id}`;
   return row?.m;
@@ -62,8 +71,7 @@ export async function history(
     )
     SELECT meta.found, meta.role, meta.before_seq, meta.after_seq, p.m::text AS m
       FROM meta LEFT JOIN LATERAL (
-        SELECT parley_message_json_with(m, x.attachments, x.reactions) AS m, m.seq
-          FROM channel_messages m CROSS JOIN LATERAL parley_message_extras(m.id) x
+        SELECT m.seq, ${messageRows(sql)}
          WHERE meta.role IS NOT NULL AND m.channel_id = ${channelId} ${topLevel} ${lower} ${upper}
          ORDER BY m.seq ${order} ${limit(sql, opts.limit + 1)}) p ON true
      ORDER BY p.seq ${order}`;
@@ -93,7 +101,7 @@ export async function thread(
     after = row.seq as number;
   }
   const rows = await sql`
-    SELECT parley_message_json(m) AS m FROM channel_messages m
+    SELECT ${messageRows(sql)}
      WHERE m.parent_message_id = ${parentId} AND m.seq > ${after}
      ORDER BY m.seq ${limit(sql, opts.limit + 1)}`;
   return { replies: rows.slice(0, opts.limit).map((r) => r.m), has_more: rows.length > opts.limit };
