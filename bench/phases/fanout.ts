@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { sleep } from '../lib/clock.ts';
 import type { Ctx } from '../lib/context.ts';
 import { cpuMs, cpuWindow, treeCpuMs } from '../lib/cpu.ts';
@@ -185,6 +186,9 @@ async function runOne(ctx: Ctx, kind: Kind, members: string[], posterUser: strin
 
   const round = async (tag: string, intervalMs: number) => {
     if (probed) await server.proc.call('probe.arm');
+    // With --profile: a server CPU profile of just this round (the connect wave would drown it).
+    const profileFile = ctx.profile && probed ? join(ctx.logDir, `fanout-${tag}.cpuprofile`) : undefined;
+    if (profileFile) await server.proc.call('probe.profile.start');
     const win = cpuWindow({
       server: () => cpuMs(server.proc.pid),
       postgres: () => treeCpuMs(db.pid),
@@ -194,6 +198,7 @@ async function runOne(ctx: Ctx, kind: Kind, members: string[], posterUser: strin
     if (sent.ok < m) throw new Error(`${kind}: ${sent.errors} of ${m} posts failed: ${sent.firstError}`);
     const got = await clients.call<{ received: number }>('waitTag', { tag, total: m * n, timeoutMs: 60_000 }, 70_000);
     const cpu = win.end();
+    if (profileFile) await server.proc.call('probe.profile.stop', { file: profileFile }, 60_000);
     const st = await clients.call<{ latency: Summary; perSeq: PerSeq[] }>('stats', { tag, perSeq: true });
     const recs = probed ? await server.proc.call<ProbeRec[]>('probe.take', { tag }) : [];
     const t0 = sent.sendNs[0]!;
