@@ -3,7 +3,7 @@ import type { Metrics } from '../metrics.ts';
 import { isMembershipEvent, type StreamEvent } from './event.ts';
 import { Replays } from './replay.ts';
 import { Snapshots } from './snapshots.ts';
-import { applyDurable, type Subscriber } from './subscriber.ts';
+import { applyDurable, deliverIndexed, type Subscriber } from './subscriber.ts';
 
 export interface AttachResult {
   resumed: boolean;
@@ -105,7 +105,7 @@ export class Hub {
     if (!ev.targetUserIds && !subject) {
       // The common case (a message, a reaction to a channel): walk the channel's own set, no copy.
       // Sending never removes a subscriber synchronously (a closed stream detaches on its 'close').
-      for (const s of this.byChannel.get(ev.channelId ?? '') ?? []) if (applyDurable(s, ev)) delivered++;
+      for (const s of this.byChannel.get(ev.channelId ?? '') ?? []) if (deliverIndexed(s, ev)) delivered++;
       if (delivered) this.metrics.eventsDelivered.inc(delivered);
       return;
     }
