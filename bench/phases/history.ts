@@ -18,6 +18,10 @@ export async function historyPage(ctx: Ctx) {
   const reader = g.members[0]![0]!;
   const fillMs = await fillHistory(sql, channel, g.posters[0]!, h.rows);
   ctx.log(`  ${h.rows} messages written in ${Math.round(fillMs)} ms`);
+  // The fill leaves ~1 GB of WAL and most of shared_buffers dirty: without a checkpoint here, the
+  // checkpoints it triggers run during the measurement (seen in postgres.log: two, writing 6,443 and
+  // 14,943 buffers, inside the history window of a full run). pgbench checkpoints before a run too.
+  await sql`CHECKPOINT`;
   const picks = await sql`
     SELECT id::text AS id FROM channel_messages WHERE channel_id = ${channel}
      ORDER BY random() LIMIT ${h.requests + h.warmup}`;
