@@ -68,3 +68,40 @@ test('a small message is dispatched from the notification, a large one from the 
   assert.deepEqual(replay.of('new_message'), live);
   replay.close();
 });
+
+test('a batch bigger than one notification travels in several, in order; an event too big for any ends them', async () => {
+  const created = await s.as('np-carol').post('/api/v1/channels', { type: 'group', members: [{ user_id: 'np-dan' }] });
+  const ch = created.body.id as string;
+  const dan = await s.sse('np-dan');
+  await dan.waitFor(() => dan.lastEventId !== undefined);
+
+  // 40 messages of ~500 bytes in one statement: ~30 KB of lines, four or five notifications.
+  const before = await notified();
+  const rows = await s.sql`
+    INSERT INTO channel_messages (channel_id, user_id, content)
+    SELECT ${ch}, 'np-carol', 'part ' || g || ' ' || repeat('x', 500) FROM generate_series(1, 40) g
+    RETURNING id`;
+  await dan.waitFor((e) => e.filter((x) => x.type === 'new_message').length === 40, 5000, 'the 40 messages');
+  assert.equal((await notified()) - before, 40, 'all 40 came from notifications, none read from the log');
+  assert.deepEqual(
+    dan.of('new_message').map((x) => x.data.id),
+    rows.map((r) => r.id),
+    'in insert order, each once',
+  );
+
+  // Small, too big, small in one statement: the first from a notification, the rest from the log.
+  const mid = await notified();
+  const mixed = await s.sql`
+    INSERT INTO channel_messages (channel_id, user_id, content)
+    SELECT ${ch}, 'np-carol', CASE WHEN g = 2 THEN repeat('y', 20000) ELSE 'mixed ' || g END
+      FROM generate_series(1, 3) g ORDER BY g
+    RETURNING id`;
+  await dan.waitFor((e) => e.filter((x) => x.type === 'new_message').length === 43, 5000, 'the mixed batch');
+  assert.equal((await notified()) - mid, 1, 'only the message before the big one came from a notification');
+  const ids = dan.of('new_message').map((x) => x.data.id);
+  assert.deepEqual(ids.slice(40), mixed.map((r) => r.id));
+  assert.equal(new Set(ids).size, 43, 'nothing repeated');
+  const pos = dan.of('new_message').map((x) => x.pos!);
+  assert.deepEqual(pos, [...pos].sort((a, b) => a - b), 'in pos order');
+  dan.close();
+});
