@@ -99,9 +99,16 @@ test('a batch bigger than one notification travels in several, in order; an even
   await dan.waitFor((e) => e.filter((x) => x.type === 'new_message').length === 43, 5000, 'the mixed batch');
   assert.equal((await notified()) - mid, 1, 'only the message before the big one came from a notification');
   const ids = dan.of('new_message').map((x) => x.data.id);
-  assert.deepEqual(ids.slice(40), mixed.map((r) => r.id));
+  assert.deepEqual(
+    ids.slice(40),
+    mixed.map((r) => r.id),
+  );
   assert.equal(new Set(ids).size, 43, 'nothing repeated');
   const pos = dan.of('new_message').map((x) => x.pos!);
-  assert.deepEqual(pos, [...pos].sort((a, b) => a - b), 'in pos order');
+  assert.deepEqual(
+    pos,
+    [...pos].sort((a, b) => a - b),
+    'in pos order',
+  );
   dan.close();
 });
