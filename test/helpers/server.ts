@@ -54,7 +54,8 @@ export async function request(
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(new URL(path, base), { method, headers, body });
+  // A request that never gets an answer fails the test with its own message instead of hanging it.
+  const res = await fetch(new URL(path, base), { method, headers, body, signal: AbortSignal.timeout(60_000) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
