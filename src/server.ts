@@ -43,20 +43,10 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL is running');
   }
   const sql = connect(databaseUrl, { max: 20, applicationName: `parley:${config.nodeId}`.slice(0, 63) });
-  // The message writer has a connection of its own. It runs one batch at a time, and on a pool its
-  // statement would land on whichever connection is free: each of the 20 plans it anew (a custom
-  // plan for its first five runs there) and compiles the trigger functions, ~5 ms a send when sends
-  // are sparse. On one connection the plan and the triggers stay warm.
-  const writerSql = connect(databaseUrl, {
-    max: 1,
-    keepIdle: true,
-    applicationName: `parley:${config.nodeId}:writer`.slice(0, 63),
-  });
   try {
     await migrate(sql, (m) => log.info(m));
   } catch (err) {
     await sql.end({ timeout: 1 });
-    await writerSql.end({ timeout: 1 });
     await embedded?.stop();
     throw err;
   }
@@ -100,7 +90,6 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await presence.stop();
       await publisher.stop();
       await listener.stop();
-      await writerSql.end({ timeout: 2 });
       await sql.end({ timeout: 2 });
       await embedded?.stop();
     })();
@@ -120,7 +109,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       listener,
       presence,
       typing,
-      writer: new MessageWriter(writerSql),
+      writer: new MessageWriter(sql),
       metrics,
       log,
       draining: () => draining,
