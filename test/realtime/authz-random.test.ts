@@ -23,6 +23,27 @@ function rng(seed: number) {
   };
 }
 
+/**
+ * `count` group channels made through the API, each owned by a random user, with each other user a
+ * member with chance `pJoin`; returns them with their members as the test tracks them.
+ */
+async function randomChannels(rand: () => number, users: string[], count: number, pJoin: number) {
+  const channels: string[] = [];
+  const members = new Map<string, Set<string>>();
+  for (let i = 0; i < count; i++) {
+    const owner = users[Math.floor(rand() * users.length)]!;
+    const initial = users.filter((u) => u !== owner && rand() < pJoin);
+    const r = await s.as(owner).post('/api/v1/channels', {
+      type: 'group',
+      members: initial.map((user_id) => ({ user_id })),
+    });
+    assert.equal(r.status, 201);
+    channels.push(r.body.id);
+    members.set(r.body.id, new Set([owner, ...initial]));
+  }
+  return { channels, members };
+}
+
 interface LogRow {
   pos: number;
   type: string;
@@ -63,19 +84,7 @@ test('randomised membership churn: nobody receives an event of a channel they we
   const start = Math.min(...[...streams.values()].map((c) => Number(c.lastEventId)));
   const startOf = new Map([...streams].map(([u, c]) => [u, Number(c.lastEventId)]));
 
-  const members = new Map<string, Set<string>>();
-  const channels: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const owner = pick(users);
-    const initial = users.filter((u) => u !== owner && rand() < 0.4);
-    const r = await s.as(owner).post('/api/v1/channels', {
-      type: 'group',
-      members: initial.map((user_id) => ({ user_id })),
-    });
-    assert.equal(r.status, 201);
-    channels.push(r.body.id);
-    members.set(r.body.id, new Set([owner, ...initial]));
-  }
+  const { channels, members } = await randomChannels(rand, users, 5, 0.4);
 
   for (let step = 0; step < 250; step++) {
     const ch = pick(channels);
@@ -168,17 +177,7 @@ test('streams resuming together from different points each get exactly their due
   await s.sql`INSERT INTO users (id) SELECT unnest(${users}::text[]) ON CONFLICT (id) DO NOTHING`;
   const [h0] = await s.sql`SELECT coalesce(max(pos), 0)::int AS head FROM event_log`;
   const start = h0!.head as number;
-  const channels: string[] = [];
-  const members = new Map<string, Set<string>>();
-  for (let i = 0; i < 4; i++) {
-    const owner = pick(users);
-    const initial = users.filter((u) => u !== owner && rand() < 0.5);
-    const r = await s
-      .as(owner)
-      .post('/api/v1/channels', { type: 'group', members: initial.map((user_id) => ({ user_id })) });
-    channels.push(r.body.id);
-    members.set(r.body.id, new Set([owner, ...initial]));
-  }
+  const { channels, members } = await randomChannels(rand, users, 4, 0.5);
   // Churn by SQL (any writer counts): joins and leaves between the messages.
   for (let step = 0; step < 150; step++) {
     const ch = pick(channels);
