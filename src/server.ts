@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Auth, loadSecret } from './auth.ts';
 import type { Config } from './config.ts';
 import { connect, type Sql } from './db/client.ts';
+import { DedicatedConnection } from './db/dedicated.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
 import { MessageWriter } from './db/message-writer.ts';
 import { migrate } from './db/migrate.ts';
@@ -43,10 +44,15 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL is running');
   }
   const sql = connect(databaseUrl, { max: 20, applicationName: `parley:${config.nodeId}`.slice(0, 63) });
+  // Message sends have a connection of their own (see DedicatedConnection): ~5 ms less a send.
+  const writerConn = new DedicatedConnection(databaseUrl, `parley:${config.nodeId}:writer`.slice(0, 63), (err) =>
+    log.warn({ err: (err as Error).message }, 'message writer: database connection lost; using a new one'),
+  );
   try {
     await migrate(sql, (m) => log.info(m));
   } catch (err) {
     await sql.end({ timeout: 1 });
+    await writerConn.end(1);
     await embedded?.stop();
     throw err;
   }
@@ -90,6 +96,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await presence.stop();
       await publisher.stop();
       await listener.stop();
+      await writerConn.end(2);
       await sql.end({ timeout: 2 });
       await embedded?.stop();
     })();
@@ -109,7 +116,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       listener,
       presence,
       typing,
-      writer: new MessageWriter(sql),
+      writer: new MessageWriter(writerConn),
       metrics,
       log,
       draining: () => draining,

@@ -11,6 +11,8 @@ export interface ConnectOptions {
   connectTimeout?: number;
   onnotify?: (channel: string, payload: string) => void;
   onclose?: () => void;
+  /** Keep the connection open while idle, so its prepared statements and plans stay warm. */
+  keepIdle?: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ export function connect(rawUrl: string, opts: ConnectOptions = {}): Sql {
     ...(ssl ? { ssl } : {}),
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 5,
-    idle_timeout: opts.onnotify ? undefined : 60,
+    idle_timeout: opts.onnotify || opts.keepIdle ? undefined : 60,
     max_lifetime: opts.onnotify ? null : 60 * 30,
     onnotice: () => {},
     // postgres.js' default reconnect backoff grows towards 20 s; after a database restart that

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Batcher, type Pending as BatchItem } from '../batcher.ts';
+import { isDatabaseUnavailable } from '../errors.ts';
 import type { Sql } from './client.ts';
+import type { DedicatedConnection } from './dedicated.ts';
 import type { NewMessage } from './messages.ts';
 
 export type WriteResult =
@@ -30,7 +32,7 @@ export class MessageWriter {
     this.writeBatch(batch),
   );
 
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly conn: DedicatedConnection) {}
 
   write(input: NewMessage): Promise<WriteResult> {
     return this.batcher.add({ id: randomUUID(), message: input });
@@ -38,25 +40,28 @@ export class MessageWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
-      const rows = await this.insert(batch);
+      const rows = await this.conn.run((sql) => this.insert(sql, batch));
       for (const p of batch) settle(p, rows);
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      // With the database unreachable, writing singly would only fail each one again, one by one.
+      if (batch.length === 1 || isDatabaseUnavailable(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
       // One bad row (say, a parent deleted meanwhile) must not fail its neighbours: write singly.
       for (const p of batch) {
-        await this.insert([p]).then(
-          (rows) => settle(p, rows),
-          (e) => p.reject(e),
-        );
+        await this.conn
+          .run((sql) => this.insert(sql, [p]))
+          .then(
+            (rows) => settle(p, rows),
+            (e) => p.reject(e),
+          );
       }
     }
   }
 
-  private async insert(batch: Pending[]): Promise<Map<string, unknown>> {
-    const rows = await this.sql`
+  private async insert(sql: Sql, batch: Pending[]): Promise<Map<string, unknown>> {
+    const rows = await sql`
       WITH input AS (
         SELECT * FROM unnest(
           ${batch.map((p) => p.input.id)}::uuid[], ${batch.map((p) => p.input.message.channelId)}::uuid[],

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Sql } from '../../src/db/client.ts';
+import { DedicatedConnection } from '../../src/db/dedicated.ts';
+import { freshDatabase, sqlClient } from '../helpers/db.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/**
+ * The message writer's own connection (src/db/dedicated.ts): a connection that the database dropped
+ * under a call is replaced, so one stuck connection never outlives the call that found it broken.
+ * Faults are caused with pg_terminate_backend, not simulated.
+ */
+let db: { url: string; drop: () => Promise<void> };
+let admin: Sql;
+
+before(async () => {
+  db = await freshDatabase();
+  admin = sqlClient(db.url);
+});
+
+after(async () => {
+  await admin?.end({ timeout: 1 });
+  await db?.drop();
+});
+
+const pidOf = (sql: Sql) => sql`SELECT pg_backend_pid() AS pid`.then((r) => Number(r[0]!.pid));
+
+test('a connection terminated under a call is replaced; a SQL error keeps it', async () => {
+  const replaced: unknown[] = [];
+  const conn = new DedicatedConnection(db.url, 'test-dedicated', (err) => replaced.push(err));
+  try {
+    const first = await conn.run(pidOf);
+    // A statement error is the caller's problem, not the connection's: same backend afterwards.
+    await assert.rejects(
+      conn.run((sql) => sql`SELECT 1 / 0`),
+      { code: '22012' },
+    );
+    assert.equal(await conn.run(pidOf), first);
+    assert.equal(replaced.length, 0);
+
+    const sleeping = conn.run((sql) => sql`SELECT pg_sleep(30)`);
+    const caught = sleeping.catch((e: unknown) => e);
+    await waitFor(async () => {
+      const r = await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${first} AND query LIKE '%pg_sleep%'`;
+      return r.length === 1;
+    });
+    await admin`SELECT pg_terminate_backend(${first})`;
+    const err = (await caught) as { code?: string };
+    assert.ok(err && typeof err.code === 'string', 'the call in flight fails');
+    assert.equal(replaced.length, 1, 'the connection is replaced');
+    assert.equal(replaced[0], err);
+
+    const second = await conn.run(pidOf);
+    assert.notEqual(second, first, 'a new backend serves the next call');
+    const named = await admin`
+      SELECT pid FROM pg_stat_activity WHERE application_name = 'test-dedicated' AND datname = current_database()`;
+    assert.deepEqual(
+      named.map((r) => Number(r.pid)),
+      [second],
+      'the old connection is gone, only the new one is open',
+    );
+  } finally {
+    await conn.end(1);
+  }
+});
+
+test('message sends go through one writer connection, which comes back after being terminated', async () => {
+  const server: TestServer = await startTestServer({ nodeId: 'writer-node' });
+  try {
+    const owner = server.as('w-owner');
+    const channel = (await owner.post('/api/v1/channels', { type: 'group' })).body.id as string;
+    const writerPids = async () => {
+      const r = await server.sql`
+        SELECT pid FROM pg_stat_activity
+         WHERE application_name = 'parley:writer-node:writer' AND datname = current_database()`;
+      return r.map((x) => Number(x.pid));
+    };
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await owner.post(`/api/v1/channels/${channel}/messages`, { content: `m${i}` })).status, 201);
+    }
+    const pids = await writerPids();
+    assert.equal(pids.length, 1, 'one writer connection');
+
+    await server.sql`SELECT pg_terminate_backend(${pids[0]!})`;
+    // The next send may find the connection closed (503, retry) but a retry is written.
+    let status = 0;
+    for (let i = 0; i < 3 && status !== 201; i++) {
+      status = (await owner.post(`/api/v1/channels/${channel}/messages`, { content: 'after', client_id: 'after' }))
+        .status;
+    }
+    assert.equal(status, 201);
+    const now = await writerPids();
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], pids[0]);
+  } finally {
+    await server.close();
+  }
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
