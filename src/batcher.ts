@@ -8,7 +8,9 @@ export interface Pending<In, Out> {
 /**
  * Runs work in batches without adding a wait: the first request starts a batch on the next turn of
  * the event loop (so requests of the same tick join it); while a batch runs, newcomers queue and
- * form the next. `run` settles every request of the batch it is given.
+ * form the next. `run` settles every request of the batch it is given, either itself or through the
+ * function it returns: the batcher calls that once the next batch has started (or none is waiting),
+ * so the work of answering one batch overlaps the next batch's wait on the database.
  */
 export class Batcher<In, Out> {
   private queue: Pending<In, Out>[] = [];
@@ -16,7 +18,7 @@ export class Batcher<In, Out> {
 
   constructor(
     private readonly maxBatch: number,
-    private readonly run: (batch: Pending<In, Out>[]) => Promise<void>,
+    private readonly run: (batch: Pending<In, Out>[]) => Promise<void | (() => void)>,
   ) {}
 
   add(input: In): Promise<Out> {
@@ -30,17 +32,23 @@ export class Batcher<In, Out> {
   }
 
   private async drain(): Promise<void> {
+    let answerPrevious: (() => void) | undefined;
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, this.maxBatch);
+        const running = this.run(batch);
+        // The next batch is on its way: now the previous one's answers are written meanwhile.
+        answerPrevious?.();
+        answerPrevious = undefined;
         try {
-          await this.run(batch);
+          answerPrevious = (await running) ?? undefined;
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
       }
     } finally {
       this.running = false;
+      answerPrevious?.();
     }
   }
 }

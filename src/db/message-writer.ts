@@ -38,10 +38,12 @@ export class MessageWriter {
     return this.batcher.add({ id: randomUUID(), message: input });
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private async writeBatch(batch: Pending[]): Promise<void | (() => void)> {
     try {
       const rows = await this.conn.run((sql) => this.insert(sql, batch));
-      for (const p of batch) settle(p, rows);
+      return () => {
+        for (const p of batch) settle(p, rows);
+      };
     } catch (err) {
       // With the database unreachable, writing singly would only fail each one again, one by one.
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
