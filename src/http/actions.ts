@@ -33,11 +33,12 @@ export async function sendMessage(
   body: SendInput,
 ): Promise<{ status: 200 | 201; message: unknown }> {
   const { sql } = deps;
+  // UUIDs in capitals are the same ids: spelled as PostgreSQL spells them, they compare equal here.
   const input: NewMessage = {
-    channelId,
+    channelId: channelId.toLowerCase(),
     userId,
     content: body.content,
-    parentMessageId: body.parent_message_id ?? null,
+    parentMessageId: body.parent_message_id?.toLowerCase() ?? null,
     mentions: body.mentions ?? [],
     attachmentIds: body.attachment_ids ?? [],
     clientId: body.client_id ?? null,

@@ -183,3 +183,31 @@ test('in a direct channel the other member cannot delete my message', async () =
   const m = await send(s, 'ms-d1', dm.body.id, 'mine');
   assertError(await s.as('ms-d2').delete(`/api/v1/messages/${m.id}`), 403, 'forbidden');
 });
+
+test('the answer to a send is the Message the database builds: history, thread and the live event agree', async () => {
+  const ch = await group(s, 'ms-shape-a', ['ms-shape-b']);
+  const b = await s.sse('ms-shape-b');
+  await b.waitFor((e) => e.some((x) => x.type === 'connection'), 5000, 'connected');
+  // Ids in the path and body in capitals: the answer spells them as PostgreSQL does, like a GET.
+  const post = (body: Record<string, unknown>) =>
+    s.as('ms-shape-a').post(`/api/v1/channels/${ch.toUpperCase()}/messages`, body);
+  const plain = await post({ content: 'plain' });
+  const mention = await post({ content: 'hi @b', mentions: ['ms-shape-b'], client_id: 'shape-1' });
+  const reply = await post({ content: 'a reply', parent_message_id: plain.body.id.toUpperCase() });
+  for (const r of [plain, mention, reply]) assert.equal(r.status, 201, JSON.stringify(r.body));
+
+  const history = await s.as('ms-shape-a').get(`/api/v1/channels/${ch}/messages`);
+  const thread = await s.as('ms-shape-a').get(`/api/v1/messages/${plain.body.id}/thread`);
+  await b.waitFor((e) => e.filter((x) => x.type === 'new_message').length >= 3, 5000, 'three new_message events');
+  const live = b.of('new_message').map((e) => e.data);
+  b.close();
+  assert.deepEqual(live, [plain.body, mention.body, reply.body]);
+  assert.deepEqual(
+    history.body.messages.filter((m: { id: string }) => m.id === mention.body.id),
+    [mention.body],
+  );
+  // The parent's reply count has moved on since; the reply itself is as it was answered.
+  assert.deepEqual(thread.body.replies, [reply.body]);
+  assert.equal(plain.body.channel_id, ch);
+  assert.equal(reply.body.parent_message_id, plain.body.id);
+});
