@@ -80,9 +80,49 @@ export class MessageWriter {
          WHERE EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = i.channel_id AND m.user_id = i.user_id)
          ORDER BY i.ord
         ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-        RETURNING *
+        RETURNING id, channel_id, parent_message_id, created_at
       )
-      SELECT ins.id, parley_message_json_with(ROW(ins.*)::channel_messages, NULL, NULL) AS message FROM ins`;
-    return new Map(rows.map((r) => [r.id as string, r.message]));
+      SELECT ins.id, ins.channel_id, ins.parent_message_id, parley_ts(ins.created_at) AS created_at FROM ins`;
+    const byId = new Map(batch.map((p) => [p.input.id, p.input.message]));
+    return new Map(
+      rows.map((r) => {
+        const id = r.id as string;
+        const m = byId.get(id)!;
+        return [
+          id,
+          newMessageJson(id, r.channel_id as string, r.parent_message_id as string | null, m, r.created_at as string),
+        ];
+      }),
+    );
   }
+}
+
+/**
+ * A message just written, in the contract's shape, from what was sent and what the database chose
+ * (ids as PostgreSQL spells them, the time of the insert). Built here rather than by
+ * parley_message_json_with in the statement: that JSON was built, sent as text and parsed again for
+ * every message, on top of the one the event trigger builds. A test holds the two shapes equal.
+ */
+function newMessageJson(
+  id: string,
+  channelId: string,
+  parentMessageId: string | null,
+  m: NewMessage,
+  createdAt: string,
+) {
+  return {
+    id,
+    channel_id: channelId,
+    user_id: m.userId,
+    content: m.content,
+    parent_message_id: parentMessageId,
+    thread_reply_count: 0,
+    last_reply_at: null,
+    mentions: m.mentions,
+    attachments: [],
+    reactions: [],
+    created_at: createdAt,
+    edited_at: null,
+    deleted_at: null,
+  };
 }
