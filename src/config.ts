@@ -18,6 +18,8 @@ export interface Config {
   maxBufferedBytes: number;
   maxUploadBytes: number;
   sseHeartbeatMs: number;
+  /** A message send that the database has not answered by then fails with 503 (and a new connection). */
+  writeTimeoutMs: number;
   logLevel: string;
 }
 
@@ -60,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBufferedBytes: int(env.PARLEY_MAX_BUFFERED_BYTES, 'PARLEY_MAX_BUFFERED_BYTES', 1024 * 1024),
     maxUploadBytes: int(env.PARLEY_MAX_UPLOAD_BYTES, 'PARLEY_MAX_UPLOAD_BYTES', 25 * 1024 * 1024),
     sseHeartbeatMs: int(env.PARLEY_SSE_HEARTBEAT_MS, 'PARLEY_SSE_HEARTBEAT_MS', 15_000),
+    writeTimeoutMs: int(env.PARLEY_WRITE_TIMEOUT_MS, 'PARLEY_WRITE_TIMEOUT_MS', 10_000),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

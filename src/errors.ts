@@ -58,6 +58,8 @@ const UNAVAILABLE_NODE_CODES = new Set([
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
   'CONNECT_TIMEOUT',
+  // Parley's own: the database did not answer in time (src/db/dedicated.ts).
+  'QUERY_TIMEOUT',
 ]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -45,8 +45,11 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   }
   const sql = connect(databaseUrl, { max: 20, applicationName: `parley:${config.nodeId}`.slice(0, 63) });
   // Message sends have a connection of their own (see DedicatedConnection): ~5 ms less a send.
-  const writerConn = new DedicatedConnection(databaseUrl, `parley:${config.nodeId}:writer`.slice(0, 63), (err) =>
-    log.warn({ err: (err as Error).message }, 'message writer: database connection lost; using a new one'),
+  const writerConn = new DedicatedConnection(
+    databaseUrl,
+    `parley:${config.nodeId}:writer`.slice(0, 63),
+    config.writeTimeoutMs,
+    (err) => log.warn({ err: (err as Error).message }, 'message writer: database connection lost; using a new one'),
   );
   try {
     await migrate(sql, (m) => log.info(m));

@@ -12,6 +12,11 @@ import { connect, type Sql } from './client.ts';
  * runs of test/faults/postgres-restart.test.ts; postgres.js has open reports of start-up reconnect
  * loops, porsager/postgres#1193). The failed call itself still fails: its caller answers 503 and the
  * client retries.
+ *
+ * A call the database does not answer within `timeoutMs` fails the same way (code QUERY_TIMEOUT), so
+ * a connection that hangs (a half-open socket after a network fault, which TCP keepalive would only
+ * notice after minutes) holds sends up for seconds, not for good. Closing it cancels the statement;
+ * one that was already committing may still land, which a retry with the same client_id finds.
  */
 export class DedicatedConnection {
   private current: Sql;
@@ -20,6 +25,7 @@ export class DedicatedConnection {
   constructor(
     private readonly url: string,
     private readonly applicationName: string,
+    private readonly timeoutMs: number,
     /** Told each time the connection is replaced, with the error that made it go. */
     private readonly onReplaced: (err: unknown) => void = () => {},
   ) {
@@ -28,8 +34,17 @@ export class DedicatedConnection {
 
   async run<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     const sql = this.current;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await fn(sql);
+      const work = fn(sql);
+      // Once timed out, the call's own failure (its connection is being closed) is nobody's news.
+      work.catch(() => {});
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(queryTimeout(this.timeoutMs)), this.timeoutMs);
+        }),
+      ]);
     } catch (err) {
       if (isDatabaseUnavailable(err) && this.current === sql) {
         this.current = this.open();
@@ -39,6 +54,8 @@ export class DedicatedConnection {
         this.onReplaced(err);
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -49,4 +66,8 @@ export class DedicatedConnection {
   private open(): Sql {
     return connect(this.url, { max: 1, keepIdle: true, applicationName: this.applicationName });
   }
+}
+
+function queryTimeout(ms: number): Error {
+  return Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'QUERY_TIMEOUT' });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Sql } from '../../src/db/client.ts';
 import { DedicatedConnection } from '../../src/db/dedicated.ts';
@@ -27,7 +28,7 @@ const pidOf = (sql: Sql) => sql`SELECT pg_backend_pid() AS pid`.then((r) => Numb
 
 test('a connection terminated under a call is replaced; a SQL error keeps it', async () => {
   const replaced: unknown[] = [];
-  const conn = new DedicatedConnection(db.url, 'test-dedicated', (err) => replaced.push(err));
+  const conn = new DedicatedConnection(db.url, 'test-dedicated', 10_000, (err) => replaced.push(err));
   try {
     const first = await conn.run(pidOf);
     // A statement error is the caller's problem, not the connection's: same backend afterwards.
@@ -94,6 +95,50 @@ test('message sends go through one writer connection, which comes back after bei
     assert.notEqual(now[0], pids[0]);
   } finally {
     await server.close();
+  }
+});
+
+test('a connection that stops answering fails the call after the timeout and is replaced', {
+  timeout: 30_000,
+}, async () => {
+  // A TCP proxy in front of PostgreSQL. The fault: the connections open at that moment stop carrying
+  // anything either way (a half-open network path); connections made afterwards work.
+  const target = new URL(db.url);
+  const links = new Set<{ hung: boolean; sockets: net.Socket[] }>();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    const link = { hung: false, sockets: [client, upstream] };
+    links.add(link);
+    for (const s of link.sockets) {
+      s.on('error', () => {});
+      s.on('close', () => {
+        for (const x of link.sockets) x.destroy();
+        links.delete(link);
+      });
+    }
+    client.on('data', (d) => link.hung || upstream.write(d));
+    upstream.on('data', (d) => link.hung || client.write(d));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const via = new URL(db.url);
+  via.hostname = '127.0.0.1';
+  via.port = String((proxy.address() as net.AddressInfo).port);
+  const replaced: unknown[] = [];
+  const conn = new DedicatedConnection(via.toString(), 'test-dedicated-hang', 1_000, (err) => replaced.push(err));
+  try {
+    const first = await conn.run(pidOf);
+    for (const link of links) link.hung = true;
+    const t0 = Date.now();
+    await assert.rejects(conn.run(pidOf), { code: 'QUERY_TIMEOUT' });
+    const took = Date.now() - t0;
+    assert.ok(took >= 900 && took < 10_000, `failed after ${took} ms`);
+    assert.equal(replaced.length, 1);
+    const second = await conn.run(pidOf);
+    assert.notEqual(second, first, 'a new connection answers');
+  } finally {
+    await conn.end(1);
+    for (const link of links) for (const x of link.sockets) x.destroy();
+    await new Promise((r) => proxy.close(r));
   }
 });
 
