@@ -32,10 +32,13 @@ async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRe
   const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
   // Headers, connection event, replay and resume point leave together when the stream is ready.
   sub.hold();
+  // The body runs until the connection closes (a stream never ends otherwise), so no chunked
+  // framing: each event is one buffer for the socket instead of four (size line, CRLF, data, CRLF),
+  // which at 10,000 streams is 30,000 fewer writes per event. Node answers with Connection: close.
+  res.useChunkedEncodingByDefault = false;
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
   let attached = false;
