@@ -18,7 +18,7 @@ export class Batcher<In, Out> {
 
   constructor(
     private readonly maxBatch: number,
-    private readonly run: (batch: Pending<In, Out>[]) => Promise<void | (() => void)>,
+    private readonly run: (batch: Pending<In, Out>[]) => Promise<void> | Promise<(() => void) | undefined>,
   ) {}
 
   add(input: In): Promise<Out> {

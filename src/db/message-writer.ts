@@ -38,7 +38,7 @@ export class MessageWriter {
     return this.batcher.add({ id: randomUUID(), message: input });
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void | (() => void)> {
+  private async writeBatch(batch: Pending[]): Promise<(() => void) | undefined> {
     try {
       const rows = await this.conn.run((sql) => this.insert(sql, batch));
       return () => {
@@ -48,7 +48,7 @@ export class MessageWriter {
       // With the database unreachable, writing singly would only fail each one again, one by one.
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
         for (const p of batch) p.reject(err);
-        return;
+        return undefined;
       }
       // One bad row (say, a parent deleted meanwhile) must not fail its neighbours: write singly.
       for (const p of batch) {
@@ -59,6 +59,7 @@ export class MessageWriter {
             (e) => p.reject(e),
           );
       }
+      return undefined;
     }
   }
 
