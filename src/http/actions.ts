@@ -33,12 +33,11 @@ export async function sendMessage(
   body: SendInput,
 ): Promise<{ status: 200 | 201; message: unknown }> {
   const { sql } = deps;
-  // UUIDs in capitals are the same ids: spelled as PostgreSQL spells them, they compare equal here.
   const input: NewMessage = {
-    channelId: channelId.toLowerCase(),
+    channelId,
     userId,
     content: body.content,
-    parentMessageId: body.parent_message_id?.toLowerCase() ?? null,
+    parentMessageId: body.parent_message_id ?? null,
     mentions: body.mentions ?? [],
     attachmentIds: body.attachment_ids ?? [],
     clientId: body.client_id ?? null,

@@ -11,6 +11,14 @@ type AddFormats = typeof formats.default;
 const addFormats: AddFormats =
   (formats as unknown as { default?: AddFormats }).default ?? (formats as unknown as AddFormats);
 
+/**
+ * Marks a string that validation rewrites in lower case (schemas/common.ts `Uuid`): a UUID in capitals
+ * names the same row, and code that compares ids as strings (a parent's channel, the hub's channel
+ * index, typing) must see them spelled as PostgreSQL spells them. Done here, once, for every route and
+ * WebSocket op, rather than by each caller.
+ */
+export const LOWERCASE = 'x-lowercase';
+
 function make(coerce: boolean) {
   const ajv = new Ajv({
     coerceTypes: coerce ? 'array' : false,
@@ -20,6 +28,19 @@ function make(coerce: boolean) {
     strict: false,
   });
   addFormats(ajv, ['uuid', 'date-time']);
+  ajv.addKeyword({
+    keyword: LOWERCASE,
+    type: 'string',
+    modifying: true,
+    schema: false,
+    validate: (
+      data: string,
+      ctx?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number },
+    ) => {
+      if (ctx?.parentData) ctx.parentData[ctx.parentDataProperty] = data.toLowerCase();
+      return true;
+    },
+  });
   return ajv;
 }
 

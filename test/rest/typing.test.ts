@@ -91,3 +91,17 @@ test('typing: non-member 403, unknown channel 404, bad body 400', async () => {
     );
   }, ['ty-eve']);
 });
+
+test('a channel id in capitals is the same channel: typing reaches its members', async () => {
+  const ch = await group(s, 'ty-upper-a', ['ty-upper-b']);
+  const b = await s.sse('ty-upper-b');
+  try {
+    await b.waitFor((e) => e.some((x) => x.type === 'connection'), 5000, 'connected');
+    const res = await s.as('ty-upper-a').post(`/api/v1/channels/${ch.toUpperCase()}/typing`, { is_typing: true });
+    assert.equal(res.status, 204);
+    await b.waitFor((e) => typingOf(e, 'ty-upper-a').length >= 1, 5000, 'typing true');
+    assert.equal(typingOf(b.events, 'ty-upper-a')[0]!.channel_id, ch);
+  } finally {
+    b.close();
+  }
+});

@@ -10,7 +10,8 @@ import { type StringOptions, type TSchema, Type } from '@sinclair/typebox';
 export const NO_NUL = '^[^\\u0000\\ud800-\\udfff]*$';
 export const Text = (opts: StringOptions = {}) => Type.String({ ...opts, pattern: NO_NUL });
 
-export const Uuid = Type.String({ format: 'uuid' });
+/** A UUID; validation lower-cases it (see LOWERCASE in ../validation.ts). */
+export const Uuid = Type.String({ format: 'uuid', 'x-lowercase': true });
 export const UserId = Text({ minLength: 1, maxLength: 128 });
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
