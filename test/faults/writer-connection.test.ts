@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import type { Sql } from '../../src/db/client.ts';
 import { DedicatedConnection } from '../../src/db/dedicated.ts';
 import { freshDatabase, sqlClient } from '../helpers/db.ts';
+import { eventually } from '../helpers/delivery.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -41,10 +42,14 @@ test('a connection terminated under a call is replaced; a SQL error keeps it', a
 
     const sleeping = conn.run((sql) => sql`SELECT pg_sleep(30)`);
     const caught = sleeping.catch((e: unknown) => e);
-    await waitFor(async () => {
-      const r = await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${first} AND query LIKE '%pg_sleep%'`;
-      return r.length === 1;
-    });
+    await eventually(
+      async () => {
+        const r = await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${first} AND query LIKE '%pg_sleep%'`;
+        return r.length === 1;
+      },
+      10_000,
+      'the pg_sleep call is running',
+    );
     await admin`SELECT pg_terminate_backend(${first})`;
     const err = (await caught) as { code?: string };
     assert.ok(err && typeof err.code === 'string', 'the call in flight fails');
@@ -141,11 +146,3 @@ test('a connection that stops answering fails the call after the timeout and is 
     await new Promise((r) => proxy.close(r));
   }
 });
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
