@@ -8,9 +8,8 @@
  * server (POST /publish with an event shaped like Parley's new_message).
  */
 import { randomUUID } from 'node:crypto';
-import type { Agent } from 'node:http';
 import { nowMs, nowNs, sleep } from '../lib/clock.ts';
-import { httpRequest, keepAliveAgent } from '../lib/http.ts';
+import { HttpClient } from '../lib/http.ts';
 import { content } from '../lib/marker.ts';
 import { summarize } from '../lib/stats.ts';
 import { signTokens } from '../lib/tokens.ts';
@@ -25,8 +24,7 @@ interface Target {
   channel: string;
 }
 
-let base: URL;
-let agent: Agent;
+let client: HttpClient;
 let mode: 'parley' | 'publish' = 'parley';
 const tokens = new Map<string, string>();
 let publishPos = 0;
@@ -54,17 +52,10 @@ function fakeEvent(t: Target, text: string): string {
 
 function send(t: Target, text: string): Promise<{ status: number; body: string }> {
   if (mode === 'publish') {
-    return httpRequest(
-      agent,
-      new URL('/publish', base),
-      'POST',
-      { 'content-type': 'application/json' },
-      fakeEvent(t, text),
-    );
+    return client.request('/publish', 'POST', { 'content-type': 'application/json' }, fakeEvent(t, text));
   }
-  return httpRequest(
-    agent,
-    new URL(`/api/v1/channels/${t.channel}/messages`, base),
+  return client.request(
+    `/api/v1/channels/${t.channel}/messages`,
     'POST',
     { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(t.user)}` },
     JSON.stringify({ content: text }),
@@ -75,8 +66,7 @@ const okStatus = (s: number) => s === 200 || s === 201;
 
 serveWorker({
   async init(p: { base: string; secret?: string; users: string[]; sockets: number; mode?: 'parley' | 'publish' }) {
-    base = new URL(p.base);
-    agent = keepAliveAgent(p.sockets);
+    client = new HttpClient(new URL(p.base), p.sockets);
     mode = p.mode ?? 'parley';
     if (p.secret) {
       const list = await signTokens(p.secret, p.users);
@@ -205,9 +195,9 @@ serveWorker({
     let firstError = '';
     let rows = 0;
     for (let i = 0; i < p.cursors.length; i++) {
-      const url = new URL(`/api/v1/channels/${p.channel}/messages?before=${p.cursors[i]}&limit=${p.limit}`, base);
+      const path = `/api/v1/channels/${p.channel}/messages?before=${p.cursors[i]}&limit=${p.limit}`;
       const s = nowMs();
-      const res = await httpRequest(agent, url, 'GET', { authorization: `Bearer ${tokens.get(p.user)}` });
+      const res = await client.request(path, 'GET', { authorization: `Bearer ${tokens.get(p.user)}` });
       const e = nowMs();
       if (res.status !== 200) {
         errors++;
