@@ -14,11 +14,7 @@ export interface HttpResponse {
 export class HttpClient {
   private readonly pool: Pool;
 
-  constructor(
-    base: URL,
-    connections: number,
-    private readonly timeoutMs = 30_000,
-  ) {
+  constructor(base: URL, connections: number, timeoutMs = 30_000) {
     this.pool = new Pool(base.origin, {
       connections,
       pipelining: 1,
