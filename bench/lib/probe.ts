@@ -1,10 +1,15 @@
 /**
  * Loaded with --import into the server under test (Parley, and the raw node:http baseline the same
- * way) to see when each SSE frame of a bench message has been handed to every socket. It wraps
- * ServerResponse.prototype.write: a frame buffer that starts with "id:" and carries a bench marker
- * gets a record of how many sockets it was written to and the monotonic time of the first and last
- * write (taken after write() returned). Parley encodes each event once and writes the same Buffer to
- * every subscriber, so the Buffer's identity is the event's identity.
+ * way) to see when each SSE frame of a bench message has been handed to every socket. A frame buffer
+ * that starts with "id:" and carries a bench marker gets a record, with two clocks (monotonic ns):
+ *   queued:  ServerResponse.prototype.write returned, for the first and the last socket. write() on a
+ *            ServerResponse only queues: it corks the socket and uncorks it on the next tick, so no
+ *            byte has left the process when it returns.
+ *   written: the socket handed the frame to the kernel (net.Socket's _writeGeneric returned; libuv
+ *            tries the system call at once and queues only what the kernel's buffer cannot take),
+ *            for the first and the last socket. This is when the server has written it.
+ * Both servers encode each event once and write the same Buffer to every subscriber, so the Buffer's
+ * identity is the event's identity.
  *
  * Commands come over the IPC channel: probe.arm, probe.take, probe.gc, probe.loop (event-loop delay
  * since the last probe.loop), probe.profile.start / probe.profile.stop {file} (a CPU profile of just
@@ -14,7 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import { Server } from 'node:net';
+import { Server, Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 interface Rec {
@@ -24,6 +29,10 @@ interface Rec {
   firstNs: number;
   lastNs: number;
   bytes: number;
+  /** Handed to the kernel: how many sockets, first and last time (0 until the first). */
+  written: number;
+  writtenFirstNs: number;
+  writtenLastNs: number;
 }
 
 const MARK = /bench\|([a-z0-9]+)\|(\d+)\|/;
@@ -46,7 +55,19 @@ ServerResponse.prototype.write = function probeWrite(this: ServerResponse, chunk
     let rec = seen.get(chunk);
     if (rec === undefined) {
       const m = MARK.exec(chunk.toString('utf8', 0, Math.min(chunk.length, 8192)));
-      rec = m ? { tag: m[1]!, seq: Number(m[2]), writes: 0, firstNs: t, lastNs: t, bytes: chunk.length } : null;
+      rec = m
+        ? {
+            tag: m[1]!,
+            seq: Number(m[2]),
+            writes: 0,
+            firstNs: t,
+            lastNs: t,
+            bytes: chunk.length,
+            written: 0,
+            writtenFirstNs: 0,
+            writtenLastNs: 0,
+          }
+        : null;
       seen.set(chunk, rec);
       if (rec) records.push(rec);
     }
@@ -57,6 +78,37 @@ ServerResponse.prototype.write = function probeWrite(this: ServerResponse, chunk
   }
   return ret;
 } as typeof ServerResponse.prototype.write;
+
+/** The frame records among what one _writeGeneric call hands over (a Buffer, or writev's list). */
+function framesIn(writev: boolean, data: unknown): Rec[] {
+  const found: Rec[] = [];
+  const look = (c: unknown) => {
+    if (!Buffer.isBuffer(c)) return;
+    const rec = seen.get(c);
+    if (rec) found.push(rec);
+  };
+  if (!writev) look(data);
+  else for (const e of data as unknown[]) look((e as { chunk?: unknown }).chunk ?? e);
+  return found;
+}
+
+type WriteGeneric = (writev: boolean, data: unknown, encoding: string, cb: unknown) => unknown;
+const socketProto = Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
+const writeGeneric = socketProto._writeGeneric;
+socketProto._writeGeneric = function probeWriteGeneric(this: Socket, writev, data, encoding, cb) {
+  // Looked up before the call: writev's list is rewritten in place while it is written.
+  const recs = armed ? framesIn(writev, data) : [];
+  const ret = writeGeneric.call(this, writev, data, encoding, cb);
+  if (recs.length) {
+    const t = Number(process.hrtime.bigint());
+    for (const rec of recs) {
+      rec.written++;
+      if (!rec.writtenFirstNs) rec.writtenFirstNs = t;
+      rec.writtenLastNs = t;
+    }
+  }
+  return ret;
+};
 
 /**
  * Experiment switch (off unless BENCH_LISTEN_BACKLOG is set, e.g. by `npm run bench -- --backlog 4096`):

@@ -16,6 +16,9 @@ interface ProbeRec {
   firstNs: number;
   lastNs: number;
   bytes: number;
+  written: number;
+  writtenFirstNs: number;
+  writtenLastNs: number;
 }
 
 interface PerSeq {
@@ -48,10 +51,12 @@ type Kind = 'parley' | 'raw' | 'socketio';
  *   4. paced: 20 messages on a fixed schedule, one every intervalMs (open loop);
  *   5. burst: 20 more messages all sent at once.
  * Clocks, all CLOCK_MONOTONIC shared by the processes:
- *   server_ms  = scheduled POST time → the server's write() of that frame to the last of the
- *                10,000 sockets returned (seen by bench/lib/probe.ts inside the server); median of
- *                the 20 messages (max also reported). Not available for Socket.IO (it writes
- *                websocket frames, not ServerResponse).
+ *   server_ms  = scheduled POST time → the frame handed to the kernel on the last of the 10,000
+ *                sockets (seen by bench/lib/probe.ts inside the server); median of the 20 messages.
+ *                Not available for Socket.IO (it writes websocket frames, not ServerResponse).
+ *   queued     = scheduled POST time → ServerResponse.write() returned for the last socket. Until
+ *                2026-11-24 this was server_ms, but write() only queues on a corked socket: the
+ *                system calls come after the loop, so it left out most of the work of writing.
  *   client_*   = scheduled POST time → a subscriber parsed the event; all 200,000 receipts.
  *   client_last_ms = scheduled POST time → the last subscriber's receipt, median of the 20 messages.
  */
@@ -202,22 +207,32 @@ async function runOne(ctx: Ctx, kind: Kind, members: string[], posterUser: strin
     const st = await clients.call<{ latency: Summary; perSeq: PerSeq[] }>('stats', { tag, perSeq: true });
     const recs = probed ? await server.proc.call<ProbeRec[]>('probe.take', { tag }) : [];
     const t0 = sent.sendNs[0]!;
-    const serverPer = recs.map((r) => (r.lastNs - sent.sendNs[r.seq]!) / 1e6);
+    const serverPer = recs.map((r) => (r.writtenLastNs - sent.sendNs[r.seq]!) / 1e6);
+    const queuedPer = recs.map((r) => (r.lastNs - sent.sendNs[r.seq]!) / 1e6);
     const loopPer = recs.map((r) => (r.lastNs - r.firstNs) / 1e6);
+    const writtenLoopPer = recs.map((r) => (r.writtenLastNs - r.firstNs) / 1e6);
     const firstPer = recs.map((r) => (r.firstNs - sent.sendNs[r.seq]!) / 1e6);
+    const unwritten = recs.reduce((a, r) => a + (r.writes - r.written), 0);
+    if (unwritten) ctx.warn(`${kind}: ${unwritten} frames queued but not seen handed to a socket`);
     const clientLastPer = st.perSeq.map((s) => (s.lastNs - sent.sendNs[s.seq]!) / 1e6);
     return {
       received: got.received,
       expected: m * n,
       client: st.latency,
+      /** Scheduled POST → handed to the kernel on the last socket. */
       server_ms_per_message: serverPer.length ? summarize(serverPer) : null,
+      /** Scheduled POST → ServerResponse.write() returned on the last socket (queued, not written). */
+      server_queued_ms_per_message: queuedPer.length ? summarize(queuedPer) : null,
+      /** First write() → last write() returned: the loop over the subscribers, queueing. */
       write_loop_ms_per_message: loopPer.length ? summarize(loopPer) : null,
+      /** First write() → handed to the kernel on the last socket: the loop and the system calls. */
+      written_loop_ms_per_message: writtenLoopPer.length ? summarize(writtenLoopPer) : null,
       first_write_ms_per_message: firstPer.length ? summarize(firstPer) : null,
       post_answer_ms_per_message: summarize(sent.answerMs),
       frames_written: recs.reduce((a, r) => a + r.writes, 0),
       frame_bytes: recs[0]?.bytes,
       client_last_ms_per_message: summarize(clientLastPer),
-      all_written_ms: recs.length ? (Math.max(...recs.map((r) => r.lastNs)) - t0) / 1e6 : null,
+      all_written_ms: recs.length ? (Math.max(...recs.map((r) => r.writtenLastNs)) - t0) / 1e6 : null,
       all_received_ms: st.perSeq.length ? (Math.max(...st.perSeq.map((s) => s.lastNs)) - t0) / 1e6 : null,
       cpu,
     };
@@ -225,7 +240,7 @@ async function runOne(ctx: Ctx, kind: Kind, members: string[], posterUser: strin
 
   const paced = await round(`fan${kind.slice(0, 1)}`, P.fanout.intervalMs);
   ctx.log(
-    `    paced: server ${paced.server_ms_per_message ? `${paced.server_ms_per_message.p50.toFixed(1)} ms` : 'n/a'}, ` +
+    `    paced: server ${paced.server_ms_per_message ? `${paced.server_ms_per_message.p50.toFixed(1)} ms (queued ${paced.server_queued_ms_per_message!.p50.toFixed(1)})` : 'n/a'}, ` +
       `client p50 ${paced.client.p50.toFixed(1)} / p99 ${paced.client.p99.toFixed(1)} ms, ` +
       `last ${paced.client_last_ms_per_message.p50.toFixed(1)} ms (${paced.received}/${paced.expected})`,
   );
