@@ -29,12 +29,16 @@ export async function findByClientId(
 }
 
 /**
- * `m` (the JSON of each message row) FROM channel_messages m: the body of parley_message_json written
- * inline, since a call of that function per row cannot be inlined by the planner (pages of history).
+ * `seq` and `m` (the message's JSON) for each row of `page`, a CTE of channel_messages rows in a
+ * column `m`. The attachments and reactions of the whole page come from one scan of each table
+ * (parley_page_extras, migration 0009), not from two subqueries per message; and the body of
+ * parley_message_json is written inline, since a call of it per row could not be inlined.
  */
-function messageRows(sql: Sql) {
-  return sql`parley_message_json_with(m, x.attachments, x.reactions) AS m
-    FROM channel_messages m CROSS JOIN LATERAL parley_message_extras(m.id) x`;
+function pageJson(sql: Sql) {
+  return sql`SELECT (p.m).seq AS seq, parley_message_json_with(p.m, x.attachments, x.reactions) AS m
+    FROM page p LEFT JOIN (
+      SELECT e.* FROM (SELECT array_agg((m).id) AS ids FROM page) i CROSS JOIN LATERAL parley_page_extras(i.ids) e
+    ) x ON x.message_id = (p.m).id`;
 }
 
 export async function messageJson(sql: Sql, id: string): Promise<unknown> {
@@ -73,13 +77,15 @@ export async function history(
         LEFT JOIN channel_members mm ON mm.channel_id = c.id AND mm.user_id = ${userId}
         LEFT JOIN channel_messages b ON b.id = ${opts.before ?? null}::uuid AND b.channel_id = ${channelId}
         LEFT JOIN channel_messages a ON a.id = ${opts.after ?? null}::uuid AND a.channel_id = ${channelId}
-    )
-    SELECT meta.found, meta.role, meta.before_seq, meta.after_seq, p.m::text AS m
-      FROM meta LEFT JOIN LATERAL (
-        SELECT m.seq, ${messageRows(sql)}
+    ), page AS MATERIALIZED (
+      SELECT p.m FROM meta CROSS JOIN LATERAL (
+        SELECT m FROM channel_messages m
          WHERE meta.role IS NOT NULL AND m.channel_id = meta.channel_id ${topLevel} ${lower} ${upper}
-         ORDER BY m.seq ${order} ${limit(sql, opts.limit + 1)}) p ON true
-     ORDER BY p.seq ${order}`;
+         ORDER BY m.seq ${order} ${limit(sql, opts.limit + 1)}) p
+    )
+    SELECT meta.found, meta.role, meta.before_seq, meta.after_seq, j.m::text AS m
+      FROM meta LEFT JOIN LATERAL (${pageJson(sql)}) j ON true
+     ORDER BY j.seq ${order}`;
   const meta = rows[0]!;
   checkMembership(meta.found as boolean, meta.role as string | null);
   if (opts.before && meta.before_seq === null)
@@ -106,9 +112,12 @@ export async function thread(
     after = row.seq as number;
   }
   const rows = await sql`
-    SELECT ${messageRows(sql)}
-     WHERE m.parent_message_id = ${parentId} AND m.seq > ${after}
-     ORDER BY m.seq ${limit(sql, opts.limit + 1)}`;
+    WITH page AS MATERIALIZED (
+      SELECT m FROM channel_messages m
+       WHERE m.parent_message_id = ${parentId} AND m.seq > ${after}
+       ORDER BY m.seq ${limit(sql, opts.limit + 1)}
+    )
+    SELECT j.m FROM (${pageJson(sql)}) j ORDER BY j.seq`;
   return { replies: rows.slice(0, opts.limit).map((r) => r.m), has_more: rows.length > opts.limit };
 }
 

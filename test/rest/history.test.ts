@@ -130,3 +130,50 @@ test('history: non-member 403, unknown channel 404', async () => {
   assertError(await s.as('h-eve').get(`/api/v1/channels/${ch}/messages?before=${ids[5]}`), 403, 'forbidden');
   assertError(await s.as('h-bob').get(`/api/v1/channels/${MISSING_UUID}/messages`), 404, 'not_found');
 });
+
+test('a page holds each message exactly as it is alone: reactions and attachments of the whole page at once', async () => {
+  const c = await group(s, 'h-alice', ['h-bob', 'h-carol'], 'extras');
+  const ms: { id: string }[] = [];
+  for (let i = 0; i < 6; i++) ms.push(await send(s, 'h-alice', c, `x${i}`));
+  const reply = await send(s, 'h-bob', c, { content: 'rx', parent_message_id: ms[1]!.id });
+  const react = (id: string, user: string, emoji: string) =>
+    s.as(user).put(`/api/v1/messages/${id}/reactions/${encodeURIComponent(emoji)}`);
+  // Several emoji and users, reacted in an order that differs from emoji order and user order.
+  await react(ms[1]!.id, 'h-bob', '👍');
+  await react(ms[1]!.id, 'h-carol', '🎉');
+  await react(ms[1]!.id, 'h-alice', '🎉');
+  await react(ms[4]!.id, 'h-bob', '❤️');
+  await react(reply.id, 'h-alice', '👀');
+  // Attachments linked by SQL (any writer counts): two on one message, in upload order, which is
+  // neither the order of their ids nor the order they were linked in.
+  const attach = (id: number, messageId: string, name: string, at: string) => s.sql`
+    INSERT INTO attachments (id, uploader_id, message_id, file_name, file_type, file_size, storage_key, created_at)
+    VALUES (${`00000000-0000-4000-8000-00000000000${id}`}, 'h-alice', ${messageId}, ${name}, 'image/png', 1234,
+            ${name}, ${at})`;
+  await attach(1, ms[1]!.id, 'b.png', '2026-01-01T00:00:02Z');
+  await attach(2, ms[1]!.id, 'a.png', '2026-01-01T00:00:01Z');
+  await attach(3, ms[3]!.id, 'c.pdf', '2026-01-01T00:00:03Z');
+  await attach(4, reply.id, 'd.png', '2026-01-01T00:00:04Z');
+
+  const alone = async (id: string) =>
+    (await s.sql`SELECT parley_message_json(m) AS m FROM channel_messages m WHERE m.id = ${id}`)[0]!.m;
+  const page = (await s.as('h-carol').get(`/api/v1/channels/${c}/messages?include_replies=1`)).body.messages;
+  assert.equal(page.length, 7);
+  for (const m of page) assert.deepEqual(m, await alone(m.id));
+  const withBoth = page.find((m: { id: string }) => m.id === ms[1]!.id);
+  assert.deepEqual(
+    withBoth.attachments.map((a: { file_name: string }) => a.file_name),
+    ['a.png', 'b.png'],
+  );
+  assert.deepEqual(withBoth.reactions, [
+    { emoji: '👍', count: 1, user_ids: ['h-bob'] },
+    { emoji: '🎉', count: 2, user_ids: ['h-carol', 'h-alice'] },
+  ]);
+  assert.deepEqual(page.find((m: { id: string }) => m.id === ms[0]!.id).reactions, []);
+
+  const replies = (await s.as('h-carol').get(`/api/v1/messages/${ms[1]!.id}/thread`)).body.replies;
+  assert.equal(replies.length, 1);
+  assert.deepEqual(replies[0], await alone(reply.id));
+  assert.equal(replies[0].attachments.length, 1);
+  assert.equal(replies[0].reactions.length, 1);
+});
