@@ -7,48 +7,53 @@ export interface Pending<In, Out> {
 
 /**
  * Runs work in batches without adding a wait: the first request starts a batch on the next turn of
- * the event loop (so requests of the same tick join it); while a batch runs, newcomers queue and
- * form the next. `run` settles every request of the batch it is given, either itself or through the
- * function it returns: the batcher calls that once the next batch has started (or none is waiting),
- * so the work of answering one batch overlaps the next batch's wait on the database.
+ * the event loop (so requests of the same tick join it); while `depth` batches run, newcomers queue
+ * and form the next. `run` settles every request of the batch it is given, either itself or through
+ * the function it returns: the batcher calls that once the next batch has started (or none is
+ * waiting), so the work of answering one batch overlaps the next batch's wait on the database.
  */
 export class Batcher<In, Out> {
   private queue: Pending<In, Out>[] = [];
-  private running = false;
+  private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly maxBatch: number,
     private readonly run: (batch: Pending<In, Out>[]) => Promise<void> | Promise<(() => void) | undefined>,
+    /** Batches run at once. Above 1, `run` must keep them apart itself (see MessageWriter). */
+    private readonly depth = 1,
   ) {}
 
   add(input: In): Promise<Out> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
+      if (!this.scheduled && this.inFlight < this.depth) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.start();
+        });
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    let answerPrevious: (() => void) | undefined;
-    try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        const running = this.run(batch);
-        // The next batch is on its way: now the previous one's answers are written meanwhile.
-        answerPrevious?.();
-        answerPrevious = undefined;
-        try {
-          answerPrevious = (await running) ?? undefined;
-        } catch (err) {
+  private start(): void {
+    while (this.queue.length && this.inFlight < this.depth) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.run(batch).then(
+        (answer) => {
+          this.inFlight--;
+          // The next batch is on its way first; then this one's answers are written meanwhile.
+          this.start();
+          answer?.();
+        },
+        (err: unknown) => {
+          this.inFlight--;
           for (const p of batch) p.reject(err);
-        }
-      }
-    } finally {
-      this.running = false;
-      answerPrevious?.();
+          this.start();
+        },
+      );
     }
   }
 }

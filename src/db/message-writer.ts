@@ -28,8 +28,19 @@ function settle(p: Pending, rows: Map<string, unknown>): void {
  * single round trip; ids are chosen here so each caller finds its row among those returned.
  */
 export class MessageWriter {
-  private readonly batcher = new Batcher<{ id: string; message: NewMessage }, WriteResult>(MAX_BATCH, (batch) =>
-    this.writeBatch(batch),
+  /**
+   * Two batches in flight on the one connection: postgres.js pipelines the second behind the first,
+   * so PostgreSQL starts it as soon as the first has committed, not a round trip through this
+   * process later (which, on a busy node, also waits for the event loop). They cannot overtake each
+   * other: one connection runs its statements in turn, so a batch commits, and its events draw
+   * their pos, after the batch sent before it. Only a failed batch's messages, retried one by one,
+   * may land after the batch behind them; their senders have had no answer yet, so no order a client
+   * waited for changes.
+   */
+  private readonly batcher = new Batcher<{ id: string; message: NewMessage }, WriteResult>(
+    MAX_BATCH,
+    (batch) => this.writeBatch(batch),
+    2,
   );
 
   constructor(private readonly conn: DedicatedConnection) {}
