@@ -95,6 +95,11 @@ function framesIn(writev: boolean, data: unknown): Rec[] {
 type WriteGeneric = (writev: boolean, data: unknown, encoding: string, cb: unknown) => unknown;
 const socketProto = Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
 const writeGeneric = socketProto._writeGeneric;
+// An internal of net.Socket (Node 20 to 24 have it): without it there is no written clock, and a
+// bench that silently reported the queued one instead would mislead.
+if (typeof writeGeneric !== 'function') {
+  throw new Error("bench probe: this Node's net.Socket has no _writeGeneric; the fan-out clock cannot be taken");
+}
 socketProto._writeGeneric = function probeWriteGeneric(this: Socket, writev, data, encoding, cb) {
   // Looked up before the call: writev's list is rewritten in place while it is written.
   const recs = armed ? framesIn(writev, data) : [];
