@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Sql } from '../../src/db/client.ts';
 import { DedicatedConnection } from '../../src/db/dedicated.ts';
-import { freshDatabase, sqlClient } from '../helpers/db.ts';
+import { databaseForSuite } from '../helpers/db.ts';
 import { eventually } from '../helpers/delivery.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -12,18 +12,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
  * under a call is replaced, so one stuck connection never outlives the call that found it broken.
  * Faults are caused with pg_terminate_backend, not simulated.
  */
-let db: { url: string; drop: () => Promise<void> };
-let admin: Sql;
-
-before(async () => {
-  db = await freshDatabase();
-  admin = sqlClient(db.url);
-});
-
-after(async () => {
-  await admin?.end({ timeout: 1 });
-  await db?.drop();
-});
+const db = databaseForSuite();
 
 const pidOf = (sql: Sql) => sql`SELECT pg_backend_pid() AS pid`.then((r) => Number(r[0]!.pid));
 
@@ -44,13 +33,13 @@ test('a connection terminated under a call is replaced; a SQL error keeps it', a
     const caught = sleeping.catch((e: unknown) => e);
     await eventually(
       async () => {
-        const r = await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${first} AND query LIKE '%pg_sleep%'`;
+        const r = await db.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${first} AND query LIKE '%pg_sleep%'`;
         return r.length === 1;
       },
       10_000,
       'the pg_sleep call is running',
     );
-    await admin`SELECT pg_terminate_backend(${first})`;
+    await db.sql`SELECT pg_terminate_backend(${first})`;
     const err = (await caught) as { code?: string };
     assert.ok(err && typeof err.code === 'string', 'the call in flight fails');
     assert.equal(replaced.length, 1, 'the connection is replaced');
@@ -58,7 +47,7 @@ test('a connection terminated under a call is replaced; a SQL error keeps it', a
 
     const second = await conn.run(pidOf);
     assert.notEqual(second, first, 'a new backend serves the next call');
-    const named = await admin`
+    const named = await db.sql`
       SELECT pid FROM pg_stat_activity WHERE application_name = 'test-dedicated' AND datname = current_database()`;
     assert.deepEqual(
       named.map((r) => Number(r.pid)),

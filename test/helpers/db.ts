@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import postgres from 'postgres';
 import { connect, type Sql } from '../../src/db/client.ts';
 
@@ -30,4 +31,31 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
 /** A plain connection, as "another program" writing the tables with SQL would have. */
 export function sqlClient(url: string): Sql {
   return connect(url, { max: 4, applicationName: 'test-sql-writer' });
+}
+
+/**
+ * A fresh database and a plain SQL client on it for the suite this is called in (or the file, at top
+ * level): made before its tests, dropped after them. Read `url` and `sql` inside tests and hooks.
+ */
+export function databaseForSuite(): { readonly url: string; readonly sql: Sql } {
+  let db: { url: string; drop: () => Promise<void> } | undefined;
+  let sql: Sql | undefined;
+  before(async () => {
+    db = await freshDatabase();
+    sql = sqlClient(db.url);
+  });
+  after(async () => {
+    await sql?.end({ timeout: 1 });
+    await db?.drop();
+  });
+  return {
+    get url() {
+      if (!db) throw new Error('databaseForSuite: read url inside a test or hook');
+      return db.url;
+    },
+    get sql() {
+      if (!sql) throw new Error('databaseForSuite: read sql inside a test or hook');
+      return sql;
+    },
+  };
 }

@@ -3,26 +3,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import type { Sql } from '../../src/db/client.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
-import { freshDatabase, sqlClient } from '../helpers/db.ts';
+import { databaseForSuite } from '../helpers/db.ts';
 import { cleanEnv, killAll, noPostgresLeft, ROOT, runCli } from './lib.ts';
 
 const versions = loadMigrations().map((m) => m.version);
 
 describe('parley migrate and doctor with DATABASE_URL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let sql: Sql;
-  before(async () => {
-    db = await freshDatabase();
-    sql = sqlClient(db.url);
-  });
-  after(async () => {
-    await sql?.end({ timeout: 1 });
-    await db?.drop();
-  });
+  const db = databaseForSuite();
   const env = () => cleanEnv({ DATABASE_URL: db.url });
 
   test('doctor on an empty database fails the schema checks and says to migrate', async () => {
@@ -41,7 +31,8 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
     const second = await runCli(['migrate'], env());
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /schema is up to date/);
-    const rows = await sql`SELECT version, count(*)::int AS n FROM parley_migrations GROUP BY version ORDER BY version`;
+    const rows =
+      await db.sql`SELECT version, count(*)::int AS n FROM parley_migrations GROUP BY version ORDER BY version`;
     assert.deepEqual(
       rows.map((r) => [r.version, r.n]),
       versions.map((v) => [v, 1]),
@@ -63,12 +54,12 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
     );
     assert.match(r.stdout, /4\/4 checks passed/);
     // The end-to-end check cleans up after itself: no channel of its own is left behind.
-    const [left] = await sql`SELECT count(*)::int AS n FROM channels WHERE name = 'parley doctor check'`;
+    const [left] = await db.sql`SELECT count(*)::int AS n FROM channels WHERE name = 'parley doctor check'`;
     assert.equal(left!.n, 0);
   });
 
   test('a dropped trigger is a [FAIL] Trigger Installation and a non-zero exit', async () => {
-    await sql`DROP TRIGGER channel_messages_notify_insert ON channel_messages`;
+    await db.sql`DROP TRIGGER channel_messages_notify_insert ON channel_messages`;
     try {
       const r = await runCli(['doctor'], env());
       assert.notEqual(r.code, 0, r.stdout);
@@ -78,30 +69,30 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
       assert.match(r.stdout, /^\[FAIL\] Message Notification/m);
       assert.match(r.stdout, /2\/4 checks passed/);
     } finally {
-      await sql`CREATE TRIGGER channel_messages_notify_insert AFTER INSERT ON channel_messages
+      await db.sql`CREATE TRIGGER channel_messages_notify_insert AFTER INSERT ON channel_messages
                 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notify_message_change()`;
     }
   });
 
   test('a disabled trigger is a [FAIL] too', async () => {
-    await sql`ALTER TABLE message_reactions DISABLE TRIGGER message_reactions_notify`;
+    await db.sql`ALTER TABLE message_reactions DISABLE TRIGGER message_reactions_notify`;
     try {
       const r = await runCli(['doctor'], env());
       assert.notEqual(r.code, 0, r.stdout);
       assert.match(r.stdout, /^\[FAIL\] Trigger Installation: trigger message_reactions_notify .* disabled/m);
     } finally {
-      await sql`ALTER TABLE message_reactions ENABLE TRIGGER message_reactions_notify`;
+      await db.sql`ALTER TABLE message_reactions ENABLE TRIGGER message_reactions_notify`;
     }
   });
 
   test('a missing table is a [FAIL] Table Existence', async () => {
-    await sql`ALTER TABLE typing_indicators RENAME TO typing_indicators_away`;
+    await db.sql`ALTER TABLE typing_indicators RENAME TO typing_indicators_away`;
     try {
       const r = await runCli(['doctor'], env());
       assert.notEqual(r.code, 0, r.stdout);
       assert.match(r.stdout, /^\[FAIL\] Table Existence: missing tables: typing_indicators /m);
     } finally {
-      await sql`ALTER TABLE typing_indicators_away RENAME TO typing_indicators`;
+      await db.sql`ALTER TABLE typing_indicators_away RENAME TO typing_indicators`;
     }
     const again = await runCli(['doctor'], env());
     assert.equal(again.code, 0, again.stdout);
