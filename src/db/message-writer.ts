@@ -22,8 +22,8 @@ function settle(p: Pending, rows: Map<string, unknown>): void {
 
 /**
  * Group commit for messages. One message per transaction is capped by PostgreSQL's commit-time NOTIFY
- * lock (every notifying commit takes it), so concurrent sends are written together: while one batch is
- * being written, newcomers queue and go in the next one, in one INSERT. A lone send is written at once
+ * lock (every notifying commit takes it), so concurrent sends are written together: while batches are
+ * being written (two at most, see below), newcomers queue and go in the next one, in one INSERT. A lone send is written at once
  * (no added wait). Membership and "not archived" are checked inside the statement, so a batch needs a
  * single round trip; ids are chosen here so each caller finds its row among those returned.
  */
