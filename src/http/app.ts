@@ -90,7 +90,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 256 * 1024 },
+    // A client breaking the protocol (a frame over maxPayload, bad UTF-8, a bad opcode) is the
+    // client's problem: one warning line, no stack. ws has already sent the close code (1009, 1007, …).
+    errorHandler: (err, socket, req) => {
+      const code = (err as { code?: string }).code;
+      if (code?.startsWith('WS_ERR_'))
+        req.log.warn({ code, reason: err.message }, 'websocket closed: client broke the protocol');
+      else req.log.error({ err }, 'websocket failed');
+      socket.terminate();
+    },
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -21,10 +21,13 @@ export async function spawnNode(
   databaseUrl: string,
   id: string,
   env: Record<string, string> = {},
+  /** Modules to load first with `node --import`, e.g. a fixture that injects a fault. */
+  preload: string[] = [],
 ): Promise<NodeProcess> {
   const port = await freePort();
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve'], {
+  const imports = ['tsx', ...preload].flatMap((m) => ['--import', m]);
+  const child = spawn(process.execPath, [...imports, join(ROOT, 'src', 'cli.ts'), 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { ValidateFunction } from 'ajv';
 import type { FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { ApiError } from '../../errors.ts';
 import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { headPos } from '../../realtime/log.ts';
@@ -14,8 +15,10 @@ import { resumePoint } from './stream.ts';
 import type { Routes } from './types.ts';
 
 const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()]));
+/** Unknown fields are refused, as in REST bodies: a typo (`channelId`) is an error, not a silent no-op. */
+const op = <P extends Record<string, TSchema>>(props: P) => Type.Object(props, { additionalProperties: false });
 const ops = {
-  send: Type.Object({
+  send: op({
     op: Type.Literal('send'),
     ref: Ref,
     channel_id: Uuid,
@@ -24,26 +27,30 @@ const ops = {
     mentions: Type.Optional(Type.Array(UserId, { maxItems: 100, uniqueItems: true })),
     client_id: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
   }),
-  typing: Type.Object({
-    op: Type.Literal('typing'),
-    ref: Ref,
-    channel_id: Uuid,
-    is_typing: Type.Optional(Type.Boolean()),
-  }),
-  read: Type.Object({ op: Type.Literal('read'), ref: Ref, channel_id: Uuid, message_id: Uuid }),
-  react: Type.Object({ op: Type.Literal('react'), ref: Ref, message_id: Uuid, emoji: Type.String({ minLength: 1 }) }),
-  unreact: Type.Object({
-    op: Type.Literal('unreact'),
-    ref: Ref,
-    message_id: Uuid,
-    emoji: Type.String({ minLength: 1 }),
-  }),
-  resume: Type.Object({ op: Type.Literal('resume'), ref: Ref, last_event_id: Type.Integer({ minimum: 0 }) }),
-  ping: Type.Object({ op: Type.Literal('ping'), ref: Ref }),
+  typing: op({ op: Type.Literal('typing'), ref: Ref, channel_id: Uuid, is_typing: Type.Optional(Type.Boolean()) }),
+  read: op({ op: Type.Literal('read'), ref: Ref, channel_id: Uuid, message_id: Uuid }),
+  react: op({ op: Type.Literal('react'), ref: Ref, message_id: Uuid, emoji: Type.String({ minLength: 1 }) }),
+  unreact: op({ op: Type.Literal('unreact'), ref: Ref, message_id: Uuid, emoji: Type.String({ minLength: 1 }) }),
+  resume: op({ op: Type.Literal('resume'), ref: Ref, last_event_id: Type.Integer({ minimum: 0 }) }),
+  ping: op({ op: Type.Literal('ping'), ref: Ref }),
 } satisfies Record<string, TSchema>;
 type Ops = { [K in keyof typeof ops]: Static<(typeof ops)[K]> };
 
-const validators = Object.fromEntries(Object.entries(ops).map(([k, s]) => [k, strictAjv.compile(s)]));
+/**
+ * A Map, not an object: an op named after a property every object inherits (`__proto__`,
+ * `constructor`, `hasOwnProperty`) must find nothing, not Object.prototype's members.
+ */
+const validators: ReadonlyMap<string, ValidateFunction> = new Map(
+  Object.entries(ops).map(([k, s]) => [k, strictAjv.compile(s)]),
+);
+
+/** The ref to echo: only a string or a number the client chose, never an object it sent. */
+function refOf(msg: unknown): string | number | null {
+  const ref = msg !== null && typeof msg === 'object' ? (msg as { ref?: unknown }).ref : undefined;
+  return (typeof ref === 'string' && ref.length <= 128) || (typeof ref === 'number' && Number.isFinite(ref))
+    ? ref
+    : null;
+}
 
 /** How long a connection without ?last_event_id waits for a first `resume` before going live. */
 const RESUME_GRACE_MS = 250;
@@ -73,8 +80,8 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
   const sub = new WsSubscriber(userId, socket, deps.config.maxBufferedBytes, deps.metrics);
   let attached: 'no' | 'attaching' | 'yes' = 'no';
   let alive = true;
-  const ack = (ref: unknown, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) =>
-    sub.write(JSON.stringify({ op: 'ack', ref: ref ?? null, ...body }));
+  const ack = (ref: string | number | null, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) =>
+    sub.write(JSON.stringify({ op: 'ack', ref, ...body }));
 
   const attach = async (resumeFrom: number | undefined, asked: boolean) => {
     attached = 'attaching';
@@ -120,57 +127,69 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
     }, RESUME_GRACE_MS);
   }
 
-  socket.on('message', (raw, isBinary) => {
-    let msg: { op?: unknown; ref?: unknown };
+  const onFrame = (raw: RawData, isBinary: boolean) => {
+    let msg: unknown;
     try {
       msg = JSON.parse(isBinary ? '' : raw.toString('utf8'));
     } catch {
-      ack(undefined, { ok: false, error: { code: 'invalid_request', message: 'Send one JSON object per message.' } });
+      ack(null, { ok: false, error: { code: 'invalid_request', message: 'Send one JSON object per message.' } });
       return;
     }
-    const op = typeof msg?.op === 'string' ? msg.op : '';
-    const check = validators[op];
+    const ref = refOf(msg);
+    const name = msg !== null && typeof msg === 'object' ? (msg as { op?: unknown }).op : undefined;
+    const check = typeof name === 'string' ? validators.get(name) : undefined;
     if (!check) {
-      ack(msg?.ref, { ok: false, error: { code: 'invalid_request', message: `Unknown op "${op}".`, field: 'op' } });
+      const message = typeof name === 'string' ? `Unknown op "${name.slice(0, 40)}".` : 'Every message needs an "op".';
+      ack(ref, { ok: false, error: { code: 'invalid_request', message, field: 'op' } });
       return;
     }
     if (!check(msg)) {
       const e = check.errors?.[0];
+      const params = e?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
       const field =
-        (e?.instancePath ?? '').replace(/^\//, '') ||
-        (e?.params as { missingProperty?: string })?.missingProperty ||
-        'op';
-      ack(msg.ref, {
-        ok: false,
-        error: { code: 'invalid_request', message: `${field} ${e?.message ?? 'is not valid'}.`, field },
-      });
+        params?.additionalProperty ??
+        ((e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || params?.missingProperty || 'op');
+      const message = params?.additionalProperty
+        ? `${field} is not a known field.`
+        : `${field} ${e?.message ?? 'is not valid'}.`;
+      ack(ref, { ok: false, error: { code: 'invalid_request', message, field } });
       return;
     }
     const typed = msg as Ops[keyof Ops];
     if (typed.op === 'resume') {
       // A resume replays from the log before anything newer, so it must come before the stream starts.
       if (attached !== 'no') {
-        ack(typed.ref, {
+        ack(ref, {
           ok: false,
           error: { code: 'conflict', message: 'The stream has started; reconnect with ?last_event_id to resume.' },
         });
         return;
       }
       clearTimeout(grace);
-      void attach(typed.last_event_id, true).then(() => ack(typed.ref, { ok: true }));
+      void attach(typed.last_event_id, true).then(() => ack(ref, { ok: true }));
       return;
     }
     perform(deps, userId, typed).then(
-      (data) => ack(typed.ref, data === undefined ? { ok: true } : { ok: true, data }),
+      (data) => ack(ref, data === undefined ? { ok: true } : { ok: true, data }),
       (err) => {
         const e = toApiError(err);
         if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
-        ack(typed.ref, {
+        ack(ref, {
           ok: false,
           error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) },
         });
       },
     );
+  };
+  // Nothing a client sends may throw out of the handler: an exception there would be uncaught and
+  // take the process, and every stream on it, down. A bug is answered as an internal error instead.
+  socket.on('message', (raw, isBinary) => {
+    try {
+      onFrame(raw, isBinary);
+    } catch (err) {
+      req.log.error({ err }, 'websocket frame handler failed');
+      ack(null, { ok: false, error: { code: 'internal', message: 'Something went wrong on our side.' } });
+    }
   });
   socket.on('pong', () => {
     alive = true;
