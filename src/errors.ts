@@ -19,6 +19,8 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export class ApiError extends Error {
   readonly status: number;
+  /** The field is named as the domain names it (by `invalid`), for the transport to locate. */
+  bare = false;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -28,12 +30,27 @@ export class ApiError extends Error {
     super(message);
     this.status = ERRORS[code];
   }
+  /**
+   * The same error with its field named as a transport names it: the domain says `content`, REST
+   * says `body.content` (or `params.…`, `query.…`). A message that starts with the field name (as the
+   * domain's do: "content must not be blank.") says the new name too.
+   */
+  relocate(field: string): ApiError {
+    if (!this.field || !this.bare || field === this.field) return this;
+    const message = this.message.startsWith(`${this.field} `)
+      ? `${field}${this.message.slice(this.field.length)}`
+      : this.message;
+    return new ApiError(this.code, message, field, this.retryAfterSeconds);
+  }
+
   toJSON(): { error: { code: string; message: string; field?: string } } {
     return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
   }
 }
 
-export const invalid = (field: string, message: string) => new ApiError('invalid_request', message, field);
+/** Bad input, naming the field as the operation's input names it (REST adds body., query., params.). */
+export const invalid = (field: string, message: string) =>
+  Object.assign(new ApiError('invalid_request', message, field), { bare: true });
 export const notFound = (what: string) => new ApiError('not_found', `${what} not found.`);
 export const forbidden = (message: string) => new ApiError('forbidden', message);
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Auth, loadSecret } from './auth.ts';
+import type { Chat } from './chat/context.ts';
 import type { Config } from './config.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
@@ -110,16 +111,22 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await listener.start();
     await presence.start();
     retention.start();
+    const users = new Users(sql);
+    const chat: Chat = {
+      sql,
+      writer: new MessageWriter(writerConn),
+      users,
+      typing,
+      presenceTtlMs: config.presenceTtlMs,
+    };
     app = await buildApp({
       config,
-      sql,
+      chat,
       auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
-      users: new Users(sql),
+      users,
       hub,
       listener,
       presence,
-      typing,
-      writer: new MessageWriter(writerConn),
       metrics,
       log,
       draining: () => draining,

@@ -1,7 +1,8 @@
+import type { Channel } from '../contract/resources.ts';
 import type { Sql } from './client.ts';
 
 /** A channel as the caller sees it in lists: the Channel plus their unread and mention counts. */
-export async function channelsOf(sql: Sql, userId: string, channelId?: string): Promise<unknown[]> {
+export async function channelsOf(sql: Sql, userId: string, channelId?: string): Promise<Channel[]> {
   const rows = await sql`
     SELECT parley_channel_json(c) || jsonb_build_object(
              'unread_count', u.unread, 'mention_count', u.mentioned,
@@ -14,14 +15,29 @@ export async function channelsOf(sql: Sql, userId: string, channelId?: string): 
          WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
            AND m.deleted_at IS NULL AND m.user_id <> cm.user_id) u
      WHERE cm.user_id = ${userId} ${channelId ? sql`AND cm.channel_id = ${channelId}` : sql``}`;
-  const channels = rows.map((r) => r.channel as { last_message_at: string | null; created_at: string });
+  const channels = rows.map((r) => r.channel as Channel);
   // Most recently active first.
   return channels.sort((a, b) => (b.last_message_at ?? b.created_at).localeCompare(a.last_message_at ?? a.created_at));
 }
 
-export async function channelJson(sql: Sql, channelId: string): Promise<unknown | undefined> {
+export async function channelJson(sql: Sql, channelId: string): Promise<Channel | undefined> {
   const [row] = await sql`SELECT parley_channel_json(c) AS channel FROM channels c WHERE c.id = ${channelId}`;
-  return row?.channel;
+  return row?.channel as Channel | undefined;
+}
+
+export interface ChannelChange {
+  name?: string | null;
+  description?: string | null;
+  is_archived?: boolean;
+}
+
+export async function updateChannel(sql: Sql, channelId: string, b: ChannelChange): Promise<void> {
+  await sql`
+    UPDATE channels SET
+      name = ${b.name !== undefined ? sql`${b.name}` : sql`name`},
+      description = ${b.description !== undefined ? sql`${b.description}` : sql`description`},
+      is_archived = ${b.is_archived !== undefined ? sql`${b.is_archived}` : sql`is_archived`}
+    WHERE id = ${channelId}`;
 }
 
 export interface NewMember {

@@ -1,35 +1,26 @@
-import { ApiError } from '../errors.ts';
+import type { Member } from '../contract/resources.ts';
 import type { Sql } from './client.ts';
 
-export const MEMBER_COLUMNS =
-  'channel_id, user_id, role, joined_at, last_read_message_id, last_read_at, muted, notification_level';
-
-export interface Membership {
-  role: string;
+/** The row a membership check needs: the channel (if it exists) and the caller's role in it (if any). */
+export interface MembershipRow {
+  found: boolean;
+  role: string | null;
   channelType: string;
   isArchived: boolean;
 }
 
-/** 404 when the channel does not exist, 403 when the caller is not one of its members. */
-export function checkMembership(channelFound: boolean, role: string | null | undefined): asserts role is string {
-  if (!channelFound) throw new ApiError('not_found', 'Channel not found.');
-  if (!role) throw new ApiError('forbidden', 'You are not a member of this channel.');
-}
-
-/**
- * The caller's membership of a channel, or the error to give: 404 when the channel does not exist,
- * 403 when it does but the caller is not in it.
- */
-export async function requireMember(sql: Sql, channelId: string, userId: string): Promise<Membership> {
+export async function membershipOf(sql: Sql, channelId: string, userId: string): Promise<MembershipRow> {
   const [row] = await sql`
     SELECT c.type, c.is_archived, m.role
       FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = ${userId}
      WHERE c.id = ${channelId}`;
-  checkMembership(Boolean(row), row?.role as string | null | undefined);
-  return { role: row!.role as string, channelType: row!.type as string, isArchived: row!.is_archived as boolean };
+  return {
+    found: Boolean(row),
+    role: (row?.role as string | null | undefined) ?? null,
+    channelType: (row?.type as string | undefined) ?? '',
+    isArchived: (row?.is_archived as boolean | undefined) ?? false,
+  };
 }
-
-export const canManage = (role: string) => role === 'owner' || role === 'admin' || role === 'tutor';
 
 export function memberJson(sql: Sql) {
   return sql`
@@ -38,14 +29,58 @@ export function memberJson(sql: Sql) {
       'last_read_at', parley_ts(last_read_at), 'muted', muted, 'notification_level', notification_level)`;
 }
 
-export async function listMembers(sql: Sql, channelId: string): Promise<unknown[]> {
+export async function listMembers(sql: Sql, channelId: string): Promise<Member[]> {
   const rows = await sql`
     SELECT ${memberJson(sql)} AS m FROM channel_members WHERE channel_id = ${channelId} ORDER BY joined_at, user_id`;
-  return rows.map((r) => r.m);
+  return rows.map((r) => r.m as Member);
 }
 
-export async function getMember(sql: Sql, channelId: string, userId: string): Promise<unknown | undefined> {
+export async function getMember(sql: Sql, channelId: string, userId: string): Promise<Member | undefined> {
   const [row] = await sql`
     SELECT ${memberJson(sql)} AS m FROM channel_members WHERE channel_id = ${channelId} AND user_id = ${userId}`;
-  return row?.m;
+  return row?.m as Member | undefined;
+}
+
+/** Adds a member (creating the user row if needed); false if they were one already. */
+export async function insertMember(sql: Sql, channelId: string, userId: string, role: string): Promise<boolean> {
+  const inserted = await sql.begin(async (tx) => {
+    await tx`INSERT INTO users (id) VALUES (${userId}) ON CONFLICT (id) DO NOTHING`;
+    return tx`
+      INSERT INTO channel_members (channel_id, user_id, role) VALUES (${channelId}, ${userId}, ${role})
+      ON CONFLICT (channel_id, user_id) DO NOTHING RETURNING user_id`;
+  });
+  return inserted.length > 0;
+}
+
+/** Removes a member if their role is still `role` (so a concurrent role change is not removed blind). */
+export async function deleteMember(sql: Sql, channelId: string, userId: string, role: string): Promise<boolean> {
+  const removed = await sql`
+    DELETE FROM channel_members WHERE channel_id = ${channelId} AND user_id = ${userId} AND role = ${role}
+    RETURNING user_id`;
+  return removed.length > 0;
+}
+
+export async function updatePreferences(
+  sql: Sql,
+  channelId: string,
+  userId: string,
+  prefs: { muted?: boolean; notification_level?: string },
+): Promise<void> {
+  await sql`
+    UPDATE channel_members SET
+      muted = ${prefs.muted !== undefined ? sql`${prefs.muted}` : sql`muted`},
+      notification_level = ${prefs.notification_level !== undefined ? sql`${prefs.notification_level}` : sql`notification_level`}
+     WHERE channel_id = ${channelId} AND user_id = ${userId}`;
+}
+
+/** Moves the member's read point to the message, forward only; false if the message is not in the channel. */
+export async function markRead(sql: Sql, channelId: string, userId: string, messageId: string): Promise<boolean> {
+  const [msg] = await sql`SELECT seq FROM channel_messages WHERE id = ${messageId} AND channel_id = ${channelId}`;
+  if (!msg) return false;
+  // Only forward: an older receipt (another tab, a late retry) never moves the position back.
+  await sql`
+    UPDATE channel_members
+       SET last_read_message_id = ${messageId}, last_read_at = now(), last_read_seq = ${msg.seq}
+     WHERE channel_id = ${channelId} AND user_id = ${userId} AND last_read_seq < ${msg.seq}`;
+  return true;
 }

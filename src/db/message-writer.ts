@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Batcher, type Pending as BatchItem } from '../batcher.ts';
+import type { Message } from '../contract/resources.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Sql } from './client.ts';
 import type { DedicatedConnection } from './dedicated.ts';
 import type { NewMessage } from './messages.ts';
 
 export type WriteResult =
-  | { status: 'created'; id: string; message: unknown }
+  | { status: 'created'; id: string; message: Message }
   /** Not written: not a member, channel archived or gone, or client_id already used. */
   | { status: 'skipped' };
 
@@ -15,7 +16,7 @@ type Pending = BatchItem<{ id: string; message: NewMessage }, WriteResult>;
 const MAX_BATCH = 500;
 
 /** A request's row is among those returned if it was written; otherwise it was skipped. */
-function settle(p: Pending, rows: Map<string, unknown>): void {
+function settle(p: Pending, rows: Map<string, Message>): void {
   const message = rows.get(p.input.id);
   p.resolve(message ? { status: 'created', id: p.input.id, message } : { status: 'skipped' });
 }
@@ -74,7 +75,7 @@ export class MessageWriter {
     }
   }
 
-  private async insert(sql: Sql, batch: Pending[]): Promise<Map<string, unknown>> {
+  private async insert(sql: Sql, batch: Pending[]): Promise<Map<string, Message>> {
     const rows = await sql`
       WITH input AS (
         SELECT * FROM unnest(
@@ -121,7 +122,7 @@ function newMessageJson(
   parentMessageId: string | null,
   m: NewMessage,
   createdAt: string,
-) {
+): Message {
   return {
     id,
     channel_id: channelId,

@@ -1,6 +1,6 @@
-import { ApiError, invalid } from '../errors.ts';
+import type { Message } from '../contract/resources.ts';
+import { ApiError } from '../errors.ts';
 import { limit, type Sql } from './client.ts';
-import { checkMembership } from './members.ts';
 
 export interface MessageRow {
   id: string;
@@ -41,14 +41,39 @@ function pageJson(sql: Sql) {
     ) x ON x.message_id = (p.m).id`;
 }
 
-export async function messageJson(sql: Sql, id: string): Promise<unknown> {
+export async function messageJson(sql: Sql, id: string): Promise<Message | undefined> {
   const [row] = await sql`SELECT parley_message_json(m) AS m FROM channel_messages m WHERE m.id = ${id}`;
-  return row?.m;
+  return row?.m as Message | undefined;
+}
+
+export async function editMessage(sql: Sql, id: string, content: string, mentions?: string[]): Promise<void> {
+  await sql`
+    UPDATE channel_messages
+       SET content = ${content}, edited_at = now(),
+           mentions = ${mentions ? sql`${mentions}::text[]` : sql`mentions`}
+     WHERE id = ${id} AND deleted_at IS NULL`;
+}
+
+/** Soft delete: content emptied, deleted_at set; the row stays for threads and read points. */
+export async function deleteMessage(sql: Sql, id: string): Promise<void> {
+  await sql`
+    UPDATE channel_messages SET content = '', mentions = '{}', deleted_at = now()
+     WHERE id = ${id} AND deleted_at IS NULL`;
+}
+
+export interface HistoryPage {
+  /** Whether the channel exists, and the user's role in it (null: not a member, and no page). */
+  found: boolean;
+  role: string | null;
+  beforeFound: boolean;
+  afterFound: boolean;
+  /** The response body: `{"messages": [...], "has_more": …}`. */
+  body: string;
 }
 
 /**
- * A page of history, oldest to newest, for a member of the channel (404 if there is no such channel,
- * 403 for a non-member). With `after`: the `limit` messages following it; otherwise the `limit`
+ * A page of history, oldest to newest, for a member of the channel (no page for a non-member; the
+ * caller judges `found` and `role`). With `after`: the `limit` messages following it; otherwise the `limit`
  * messages preceding `before` (or the newest). has_more says whether the page was cut. Membership,
  * cursors and page are one statement: a page costs one round trip. Returns the response body: the
  * messages' JSON as PostgreSQL wrote it, not parsed and serialised again on the way out.
@@ -63,7 +88,7 @@ export async function history(
   channelId: string,
   userId: string,
   opts: { before?: string; after?: string; limit: number; includeReplies: boolean },
-): Promise<string> {
+): Promise<HistoryPage> {
   const topLevel = opts.includeReplies ? sql`` : sql`AND m.parent_message_id IS NULL`;
   const lower = opts.after ? sql`AND m.seq > meta.after_seq` : sql``;
   const upper = opts.before ? sql`AND m.seq < meta.before_seq` : sql``;
@@ -87,28 +112,30 @@ export async function history(
       FROM meta LEFT JOIN LATERAL (${pageJson(sql)}) j ON true
      ORDER BY j.seq ${order}`;
   const meta = rows[0]!;
-  checkMembership(meta.found as boolean, meta.role as string | null);
-  if (opts.before && meta.before_seq === null)
-    throw invalid('query.before', 'query.before is not a message of this channel.');
-  if (opts.after && meta.after_seq === null)
-    throw invalid('query.after', 'query.after is not a message of this channel.');
   const found = rows.filter((r) => r.m !== null);
   const has_more = found.length > opts.limit;
   const page = found.slice(0, opts.limit).map((r) => r.m as string);
   if (!ascending) page.reverse();
-  return `{"messages":[${page.join(',')}],"has_more":${has_more}}`;
+  return {
+    found: meta.found as boolean,
+    role: meta.role as string | null,
+    beforeFound: meta.before_seq !== null,
+    afterFound: meta.after_seq !== null,
+    body: `{"messages":[${page.join(',')}],"has_more":${has_more}}`,
+  };
 }
 
+/** A page of a thread's replies; undefined when `after` is not a reply of this thread. */
 export async function thread(
   sql: Sql,
   parentId: string,
   opts: { after?: string; limit: number },
-): Promise<{ replies: unknown[]; has_more: boolean }> {
+): Promise<{ replies: Message[]; has_more: boolean } | undefined> {
   let after = 0;
   if (opts.after) {
     const [row] =
       await sql`SELECT seq FROM channel_messages WHERE id = ${opts.after} AND parent_message_id = ${parentId}`;
-    if (!row) throw invalid('query.after', 'query.after is not a reply in this thread.');
+    if (!row) return undefined;
     after = row.seq as number;
   }
   const rows = await sql`
@@ -118,7 +145,7 @@ export async function thread(
        ORDER BY m.seq ${limit(sql, opts.limit + 1)}
     )
     SELECT j.m FROM (${pageJson(sql)}) j ORDER BY j.seq`;
-  return { replies: rows.slice(0, opts.limit).map((r) => r.m), has_more: rows.length > opts.limit };
+  return { replies: rows.slice(0, opts.limit).map((r) => r.m as Message), has_more: rows.length > opts.limit };
 }
 
 export interface NewMessage {
@@ -131,34 +158,21 @@ export interface NewMessage {
   clientId: string | null;
 }
 
-/** Checks that make a bad message a 400 before the database would refuse it. */
-export async function validateNewMessage(sql: Sql, m: NewMessage): Promise<void> {
-  if (m.parentMessageId) {
-    const parent = await findMessage(sql, m.parentMessageId);
-    if (!parent || parent.channel_id !== m.channelId) {
-      throw invalid('body.parent_message_id', 'body.parent_message_id is not a message of this channel.');
-    }
-    if (parent.parent_message_id) {
-      throw invalid('body.parent_message_id', 'Replies go to the top-level message of a thread.');
-    }
-  }
-  if (m.mentions.length) {
-    const rows = await sql`
-      SELECT user_id FROM channel_members WHERE channel_id = ${m.channelId} AND user_id = ANY(${m.mentions}::text[])`;
-    const members = new Set(rows.map((r) => r.user_id as string));
-    const outsider = m.mentions.find((u) => !members.has(u));
-    if (outsider !== undefined) {
-      throw invalid('body.mentions', `body.mentions names "${outsider}", who is not a member of this channel.`);
-    }
-  }
-  if (m.attachmentIds.length) {
-    const rows = await sql`
-      SELECT id FROM attachments
-       WHERE id = ANY(${m.attachmentIds}::uuid[]) AND uploader_id = ${m.userId} AND message_id IS NULL`;
-    if (rows.length !== new Set(m.attachmentIds).size) {
-      throw invalid('body.attachment_ids', 'body.attachment_ids must name your own uploads not yet attached.');
-    }
-  }
+/** Of `userIds`, those who are not members of the channel. */
+export async function nonMembers(sql: Sql, channelId: string, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const rows = await sql`
+    SELECT user_id FROM channel_members WHERE channel_id = ${channelId} AND user_id = ANY(${userIds}::text[])`;
+  const members = new Set(rows.map((r) => r.user_id as string));
+  return userIds.filter((u) => !members.has(u));
+}
+
+/** How many of `ids` are uploads of `userId` not yet attached to a message. */
+export async function countFreeUploads(sql: Sql, ids: string[], userId: string): Promise<number> {
+  const [row] = await sql`
+    SELECT count(*)::int AS n FROM attachments
+     WHERE id = ANY(${ids}::uuid[]) AND uploader_id = ${userId} AND message_id IS NULL`;
+  return row!.n as number;
 }
 
 /**

@@ -75,3 +75,26 @@ export function bundleSql(): string {
   parts.push('COMMIT;', '');
   return parts.join('\n');
 }
+
+/**
+ * Whether the database answers and holds every migration this code needs (a newer node may have
+ * applied more; that is fine). One round trip; gives up after `timeoutMs`.
+ */
+export async function schemaStatus(sql: Sql, timeoutMs = 2_000): Promise<{ database: boolean; migrations: boolean }> {
+  const versions = loadMigrations().map((m) => m.version);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const [row] = (await Promise.race([
+      sql`SELECT count(*)::int AS n FROM parley_migrations WHERE version = ANY(${versions})`,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ])) as { n: number }[];
+    return { database: true, migrations: row?.n === versions.length };
+  } catch (err) {
+    // undefined_table: the database answers, but nobody has migrated it.
+    return { database: (err as { code?: string }).code === '42P01', migrations: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}

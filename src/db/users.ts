@@ -19,10 +19,9 @@ export class Users {
     if (this.known.size > 50_000) this.known.clear();
     this.known.set(user.id, user.name);
   }
+}
 
-  /** Users named by others (members added by id) exist from then on, with no name yet. */
-  async ensureIds(sql: Sql, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await sql`INSERT INTO users (id) SELECT unnest(${ids}::text[]) ON CONFLICT (id) DO NOTHING`;
-  }
+export async function nameOf(sql: Sql, userId: string): Promise<string | null | undefined> {
+  const [row] = await sql`SELECT name FROM users WHERE id = ${userId}`;
+  return row ? (row.name as string | null) : undefined;
 }

@@ -3,18 +3,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
-import type { Auth, User } from '../auth.ts';
-import type { Config } from '../config.ts';
-import type { Sql } from '../db/client.ts';
-import type { MessageWriter } from '../db/message-writer.ts';
-import type { Users } from '../db/users.ts';
+import { asUser } from '../chat/actor.ts';
+import { validatorCompiler } from '../contract/validation.ts';
 import { ApiError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Hub } from '../realtime/hub.ts';
-import type { Listener } from '../realtime/listener.ts';
-import type { Presence } from '../realtime/presence.ts';
-import type { Typing } from '../realtime/typing.ts';
+import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import activityRoutes from './routes/activity.ts';
 import channelRoutes from './routes/channels.ts';
@@ -29,29 +21,6 @@ import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './routes/web.ts';
 import wsRoutes from './routes/ws.ts';
-import { validatorCompiler } from './validation.ts';
-
-export interface AppDeps {
-  config: Config;
-  sql: Sql;
-  auth: Auth;
-  users: Users;
-  hub: Hub;
-  listener: Listener;
-  presence: Presence;
-  typing: Typing;
-  writer: MessageWriter;
-  metrics: Metrics;
-  log: Logger;
-  /** Set while the node drains for shutdown: streams and writes are refused. */
-  draining: () => boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    user: User;
-  }
-}
 
 /** Extracts the bearer token; stream endpoints may also carry it as ?access_token (EventSource). */
 function tokenOf(req: FastifyRequest, allowQuery: boolean): string | undefined {
@@ -70,7 +39,7 @@ function tokenOf(req: FastifyRequest, allowQuery: boolean): string | undefined {
 
 const STREAM_ROUTES = /^\/api\/v1\/(events|ws|sse\/[^/?]+)(\?|$)/;
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -117,8 +86,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', async (req) => {
         const token = tokenOf(req, STREAM_ROUTES.test(req.url));
         if (!token) throw new ApiError('unauthorized', 'A bearer token is required.');
-        req.user = await deps.auth.verify(token);
-        await deps.users.ensure(req.user);
+        const user = await deps.auth.verify(token);
+        await deps.users.ensure(user);
+        req.actor = asUser(user.id, user.name);
       });
       for (const routes of [
         userRoutes,

@@ -1,32 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeIssue } from '../contract/validation.ts';
 import { ApiError, isDatabaseUnavailable } from '../errors.ts';
-import { NO_NUL } from './schemas/common.ts';
-
-interface AjvIssue {
-  instancePath?: string;
-  keyword?: string;
-  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
-  message?: string;
-}
 
 /** Names the offending field of a schema failure: "body.content", "query.limit", "params.id". */
 function describeValidation(err: FastifyError): ApiError {
-  const issue = (err.validation?.[0] ?? {}) as AjvIssue;
   // Fastify says "querystring"; the contract's fields (and our own cursor errors) say "query".
   const context = err.validationContext ?? 'body';
   const where = context === 'querystring' ? 'query' : context;
-  let path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  // A missing or an unknown property is the offending field itself, not the object holding it.
-  const named = issue.params?.missingProperty ?? issue.params?.additionalProperty;
-  if (named) path = path ? `${path}.${named}` : named;
-  const field = path ? `${where}.${path}` : where;
-  let message = `${field} ${issue.message ?? 'is not valid'}.`;
-  if (issue.params?.missingProperty) message = `${field} is required.`;
-  else if (issue.params?.additionalProperty) message = `${field} is not a known field.`;
-  else if (issue.keyword === 'pattern' && issue.params?.pattern === NO_NUL) {
-    message = `${field} must be Unicode text without NUL characters.`;
-  }
-  return new ApiError('invalid_request', message, field);
+  return describeIssue(err.validation?.[0] ?? {}, where, where);
 }
 
 /** Unique/foreign-key/check violations from the database mean the input was wrong, never a 5xx. */
@@ -86,9 +67,28 @@ export function sendFrameworkError(err: FastifyError, _req: FastifyRequest, repl
   reply.status(apiError.status).send(apiError.toJSON());
 }
 
+interface PartSchemas {
+  params?: { properties?: Record<string, unknown> };
+  querystring?: { properties?: Record<string, unknown> };
+}
+
+/**
+ * Where a field the domain names bare (`before`, `emoji`, `content`) came from in this request: the
+ * route's own schemas say whether it is a path parameter, a query parameter or part of the body.
+ */
+function located(req: FastifyRequest, field: string): string {
+  if (/^(body|query|params|headers)(\.|$)/.test(field)) return field;
+  const root = field.split('.')[0]!;
+  const schema = req.routeOptions.schema as PartSchemas | undefined;
+  if (schema?.params?.properties?.[root]) return `params.${field}`;
+  if (schema?.querystring?.properties?.[root]) return `query.${field}`;
+  return `body.${field}`;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
-    const apiError = toApiError(err);
+    let apiError = toApiError(err);
+    if (apiError.field) apiError = apiError.relocate(located(req, apiError.field));
     if (apiError.code === 'unavailable') req.log.warn({ err: (err as Error).message }, 'database unavailable');
     else if (apiError.status >= 500) req.log.error({ err }, 'request failed');
     if (apiError.retryAfterSeconds) reply.header('Retry-After', String(apiError.retryAfterSeconds));

@@ -1,22 +1,9 @@
-import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../db/client.ts';
+import { liveUsers } from '../db/presence.ts';
 import type { Logger } from '../log.ts';
 import type { EphemeralPublisher } from './ephemeral.ts';
 import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
-
-/**
- * Those of the users `whose` selects (a condition on s.user_id) who are online now, with the earliest
- * time they came online: a session on a node whose heartbeat is younger than the TTL. The one
- * definition of "online", for the announcements and the endpoints. The condition sits inside the
- * grouping so only those users' sessions are read: grouping every session of the cluster per call
- * cost 18 ms at 10,000 streams, and a reconnect storm makes 10,000 such calls.
- */
-export function liveUsers(sql: Sql, ttlMs: number, whose: PendingQuery<Row[]>) {
-  return sql`
-    SELECT s.user_id, min(s.since) AS since FROM presence_sessions s JOIN presence_nodes n USING (node_id)
-     WHERE n.heartbeat_at > now() - ${`${ttlMs} milliseconds`}::interval AND ${whose} GROUP BY s.user_id`;
-}
 
 export interface PresenceOptions {
   nodeId: string;

@@ -111,7 +111,7 @@ test('bad ops get an error ack in the contract shape and change nothing', async 
     [{ op: 'fly' }, 'invalid_request', 'op'],
     [{ op: 'send', channel_id: ch }, 'invalid_request', 'content'],
     [{ op: 'send', channel_id: 'nope', content: 'x' }, 'invalid_request', 'channel_id'],
-    [{ op: 'send', channel_id: ch, content: '   ' }, 'invalid_request', 'body.content'],
+    [{ op: 'send', channel_id: ch, content: '   ' }, 'invalid_request', 'content'],
     [{ op: 'send', channel_id: other, content: 'not mine' }, 'forbidden'],
     [{ op: 'read', channel_id: ch, message_id: '00000000-0000-4000-8000-000000000000' }, 'invalid_request'],
   ];

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { markRead, setTyping } from '../actions.ts';
-import { ChannelParams, errors, Uuid } from '../schemas/common.ts';
+import { markRead, setTyping } from '../../chat/activity.ts';
+import { Uuid } from '../../contract/schemas.ts';
+import { ChannelParams, errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
 const TypingBody = Type.Object({ is_typing: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
@@ -23,7 +24,7 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      await setTyping(deps, req.user.id, req.params.id, req.body?.is_typing ?? true);
+      await setTyping(deps.chat, req.actor, req.params.id, req.body?.is_typing ?? true);
       return reply.status(204).send(null);
     },
   );
@@ -39,7 +40,7 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req, reply) => {
-      await markRead(deps, req.user.id, req.params.id, req.body.message_id);
+      await markRead(deps.chat, req.actor, req.params.id, req.body.message_id);
       return reply.status(204).send(null);
     },
   );

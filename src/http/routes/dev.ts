@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import { Text, UserId } from '../../contract/schemas.ts';
 import { ApiError } from '../../errors.ts';
-import { errors, Text, UserId } from '../schemas/common.ts';
+import { errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
 /** Anyone can become anyone: only for local demos, and only with PARLEY_DEV_AUTH=1. */

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { loadMigrations } from '../../db/migrate.ts';
+import { schemaStatus } from '../../db/migrate.ts';
 import type { Routes } from './types.ts';
 
 const Readiness = Type.Object({
@@ -13,29 +13,13 @@ const Readiness = Type.Object({
 
 /** Unauthenticated operational endpoints. */
 const routes: Routes = async (app, { deps }) => {
-  // The versions this code needs. A newer node may have applied more; that does not make us unready.
-  const versions = loadMigrations().map((m) => m.version);
-
   app.get('/healthz', { schema: { tags: ['ops'], security: [] } }, async () => ({ status: 'ok' }));
 
   app.get(
     '/readyz',
     { schema: { tags: ['ops'], security: [], response: { '2xx': Readiness, '5xx': Readiness } } },
     async (_req, reply) => {
-      let database = false;
-      let migrations = false;
-      try {
-        // One round trip answers both "is the database up" and "is our schema there".
-        const [row] = (await Promise.race([
-          deps.sql`SELECT count(*)::int AS n FROM parley_migrations WHERE version = ANY(${versions})`,
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
-        ])) as { n: number }[];
-        database = true;
-        migrations = row?.n === versions.length;
-      } catch (err) {
-        // undefined_table: the database answers, but nobody has migrated it.
-        database = (err as { code?: string }).code === '42P01';
-      }
+      const { database, migrations } = await schemaStatus(deps.chat.sql);
       const ready = database && migrations && deps.listener.ready && !deps.draining();
       const body = {
         status: ready ? 'ready' : deps.draining() ? 'draining' : 'not_ready',

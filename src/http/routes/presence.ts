@@ -1,14 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { requireMember } from '../../db/members.ts';
-import { ApiError } from '../../errors.ts';
-import { liveUsers } from '../../realtime/presence.ts';
-import { errors, Nullable, Timestamp, UserId, Uuid } from '../schemas/common.ts';
+import { onlineMembers, onlineUsers, userStatus } from '../../chat/presence.ts';
+import { Nullable, Timestamp, UserId, Uuid } from '../../contract/schemas.ts';
+import { errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
 /** A user counts as online while a node with a fresh heartbeat holds a stream of theirs. */
 const routes: Routes = async (app, { deps }) => {
-  const { sql } = deps;
-  const ttl = deps.config.presenceTtlMs;
+  const { chat } = deps;
 
   app.get(
     '/online-users',
@@ -21,17 +19,7 @@ const routes: Routes = async (app, { deps }) => {
         },
       },
     },
-    async (req) => {
-      const rows = await sql`
-        WITH peers AS (SELECT ${req.user.id}::text AS user_id
-                       UNION SELECT o.user_id FROM channel_members mine
-                               JOIN channel_members o ON o.channel_id = mine.channel_id
-                              WHERE mine.user_id = ${req.user.id}),
-             live AS (${liveUsers(sql, ttl, sql`s.user_id IN (SELECT user_id FROM peers)`)})
-        SELECT live.user_id, parley_ts(live.since) AS since FROM live JOIN peers USING (user_id)
-         ORDER BY live.user_id`;
-      return { users: rows.map((r) => ({ user_id: r.user_id as string, since: r.since as string })) };
-    },
+    async (req) => ({ users: await onlineUsers(chat, req.actor) }),
   );
 
   app.get(
@@ -46,14 +34,10 @@ const routes: Routes = async (app, { deps }) => {
         },
       },
     },
-    async (req) => {
-      await requireMember(sql, req.params.channel_id, req.user.id);
-      const rows = await sql`
-        WITH live AS (${liveUsers(sql, ttl, sql`s.user_id IN (SELECT user_id FROM channel_members WHERE channel_id = ${req.params.channel_id})`)})
-        SELECT m.user_id FROM channel_members m JOIN live USING (user_id)
-         WHERE m.channel_id = ${req.params.channel_id} ORDER BY m.user_id`;
-      return { channel_id: req.params.channel_id, user_ids: rows.map((r) => r.user_id as string) };
-    },
+    async (req) => ({
+      channel_id: req.params.channel_id,
+      user_ids: await onlineMembers(chat, req.actor, req.params.channel_id),
+    }),
   );
 
   app.get(
@@ -68,18 +52,7 @@ const routes: Routes = async (app, { deps }) => {
         },
       },
     },
-    async (req) => {
-      const target = req.params.user_id;
-      const [row] = await sql`
-        SELECT EXISTS (${liveUsers(sql, ttl, sql`s.user_id = ${target}`)}) AS online,
-               (SELECT parley_ts(last_seen_at) FROM users WHERE id = ${target}) AS last_seen_at,
-               (${target} = ${req.user.id} OR EXISTS (
-                  SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id
-                   WHERE a.user_id = ${req.user.id} AND b.user_id = ${target})) AS visible`;
-      // Presence is shared only between users who share a channel.
-      if (!row?.visible) throw new ApiError('forbidden', 'You share no channel with this user.');
-      return { user_id: target, online: row.online as boolean, last_seen_at: (row.last_seen_at as string) ?? null };
-    },
+    (req) => userStatus(chat, req.actor, req.params.user_id),
   );
 };
 

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { react } from '../actions.ts';
-import { errors, Uuid } from '../schemas/common.ts';
-import { Message } from '../schemas/resources.ts';
+import { react } from '../../chat/reactions.ts';
+import { Message } from '../../contract/resources.ts';
+import { Uuid } from '../../contract/schemas.ts';
+import { errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
 const Params = Type.Object({ id: Uuid, emoji: Type.String({ minLength: 1 }) });
@@ -13,16 +14,12 @@ const routes: Routes = async (app, { deps }) => {
     response: { 200: Message, ...errors(400, 401, 403, 404, 409) },
   };
 
-  app.put(
-    '/messages/:id/reactions/:emoji',
-    { schema },
-    async (req) => (await react(deps, req.user.id, req.params.id, req.params.emoji, true)) as never,
+  app.put('/messages/:id/reactions/:emoji', { schema }, (req) =>
+    react(deps.chat, req.actor, req.params.id, req.params.emoji, true),
   );
 
-  app.delete(
-    '/messages/:id/reactions/:emoji',
-    { schema },
-    async (req) => (await react(deps, req.user.id, req.params.id, req.params.emoji, false)) as never,
+  app.delete('/messages/:id/reactions/:emoji', { schema }, (req) =>
+    react(deps.chat, req.actor, req.params.id, req.params.emoji, false),
   );
 };
 

@@ -1,16 +1,23 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, invalid } from '../../errors.ts';
+import { userOf } from '../../chat/place.ts';
+import { UserId } from '../../contract/schemas.ts';
+import { ApiError } from '../../errors.ts';
 import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { SseHeartbeat, SseSubscriber } from '../../transports/sse.ts';
-import type { AppDeps } from '../app.ts';
-import { errors, UserId } from '../schemas/common.ts';
+import type { HttpDeps } from '../deps.ts';
+import { errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
 const StreamQuery = Type.Object({
   access_token: Type.Optional(Type.String()),
   last_event_id: Type.Optional(Type.String()),
 });
+
+/** A stream is one user's: the token's, or the one a server key acts for. */
+function streamUser(req: FastifyRequest): string {
+  return userOf(req.actor);
+}
 
 /** Last-Event-ID header, else ?last_event_id; a non-integer is a 400, not a silent fresh start. */
 export function resumePoint(req: FastifyRequest): number | undefined {
@@ -19,14 +26,17 @@ export function resumePoint(req: FastifyRequest): number | undefined {
     (typeof header === 'string' && header !== '' ? header : undefined) ??
     (req.query as { last_event_id?: string }).last_event_id;
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d{1,15}$/.test(raw.trim())) throw invalid('last_event_id', 'last_event_id must be a pos (a whole number).');
+  // Named as such whether it came as the header or the query parameter.
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw new ApiError('invalid_request', 'last_event_id must be a pos (a whole number).', 'last_event_id');
+  }
   return Number(raw.trim());
 }
 
-async function openStream(deps: AppDeps, heartbeat: SseHeartbeat, req: FastifyRequest, reply: FastifyReply) {
+async function openStream(deps: HttpDeps, heartbeat: SseHeartbeat, req: FastifyRequest, reply: FastifyReply) {
   if (deps.draining()) throw new ApiError('unavailable', 'This node is shutting down; connect again.', undefined, 1);
   const resumeFrom = resumePoint(req);
-  const userId = req.user.id;
+  const userId = streamUser(req);
   reply.hijack();
   const res = reply.raw;
   const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
@@ -107,7 +117,7 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     (req, reply) => {
-      if (req.params.user_id !== req.user.id) {
+      if (req.params.user_id !== streamUser(req)) {
         throw new ApiError('forbidden', 'This stream belongs to another user.');
       }
       return openStream(deps, heartbeat, req, reply);

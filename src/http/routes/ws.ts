@@ -2,15 +2,18 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { ValidateFunction } from 'ajv';
 import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import { markRead, setTyping } from '../../chat/activity.ts';
+import type { Actor } from '../../chat/actor.ts';
+import { sendFields, sendMessage } from '../../chat/messages.ts';
+import { react } from '../../chat/reactions.ts';
+import { Uuid } from '../../contract/schemas.ts';
+import { describeIssue, strictAjv } from '../../contract/validation.ts';
 import { ApiError } from '../../errors.ts';
 import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { headPos } from '../../realtime/log.ts';
 import { WsSubscriber } from '../../transports/ws.ts';
-import { markRead, react, sendMessage, setTyping } from '../actions.ts';
-import type { AppDeps } from '../app.ts';
+import type { HttpDeps } from '../deps.ts';
 import { toApiError } from '../errors.ts';
-import { Text, UserId, Uuid } from '../schemas/common.ts';
-import { strictAjv } from '../validation.ts';
 import { resumePoint } from './stream.ts';
 import type { Routes } from './types.ts';
 
@@ -18,15 +21,8 @@ const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Numb
 /** Unknown fields are refused, as in REST bodies: a typo (`channelId`) is an error, not a silent no-op. */
 const op = <P extends Record<string, TSchema>>(props: P) => Type.Object(props, { additionalProperties: false });
 const ops = {
-  send: op({
-    op: Type.Literal('send'),
-    ref: Ref,
-    channel_id: Uuid,
-    content: Text({ minLength: 1, maxLength: 40_000 }),
-    parent_message_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
-    mentions: Type.Optional(Type.Array(UserId, { maxItems: 100, uniqueItems: true })),
-    client_id: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
-  }),
+  // The REST body's fields (attachment_ids included), plus the channel REST has in its path.
+  send: op({ op: Type.Literal('send'), ref: Ref, channel_id: Uuid, ...sendFields }),
   typing: op({ op: Type.Literal('typing'), ref: Ref, channel_id: Uuid, is_typing: Type.Optional(Type.Boolean()) }),
   read: op({ op: Type.Literal('read'), ref: Ref, channel_id: Uuid, message_id: Uuid }),
   react: op({ op: Type.Literal('react'), ref: Ref, message_id: Uuid, emoji: Type.String({ minLength: 1 }) }),
@@ -55,19 +51,21 @@ function refOf(msg: unknown): string | number | null {
 /** How long a connection without ?last_event_id waits for a first `resume` before going live. */
 const RESUME_GRACE_MS = 250;
 
-async function perform(deps: AppDeps, userId: string, msg: Ops[keyof Ops]): Promise<unknown> {
+/** An op as the domain operation REST calls for the same thing. */
+async function perform(deps: HttpDeps, actor: Actor, msg: Ops[keyof Ops]): Promise<unknown> {
+  const { chat } = deps;
   switch (msg.op) {
     case 'send': {
-      const { message } = await sendMessage(deps, userId, msg.channel_id, msg);
-      return message;
+      const { op: _op, ref: _ref, channel_id, ...input } = msg;
+      return (await sendMessage(chat, actor, channel_id, input)).message;
     }
     case 'typing':
-      return setTyping(deps, userId, msg.channel_id, msg.is_typing ?? true);
+      return setTyping(chat, actor, msg.channel_id, msg.is_typing ?? true);
     case 'read':
-      return markRead(deps, userId, msg.channel_id, msg.message_id);
+      return markRead(chat, actor, msg.channel_id, msg.message_id);
     case 'react':
     case 'unreact':
-      return react(deps, userId, msg.message_id, msg.emoji, msg.op === 'react');
+      return react(chat, actor, msg.message_id, msg.emoji, msg.op === 'react');
     case 'ping':
       return { ts: new Date().toISOString() };
     default:
@@ -75,8 +73,9 @@ async function perform(deps: AppDeps, userId: string, msg: Ops[keyof Ops]): Prom
   }
 }
 
-function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
-  const userId = req.user.id;
+function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
+  const actor = req.actor;
+  const userId = actor.kind === 'user' ? actor.userId : '';
   const sub = new WsSubscriber(userId, socket, deps.config.maxBufferedBytes, deps.metrics);
   let attached: 'no' | 'attaching' | 'yes' = 'no';
   let alive = true;
@@ -115,7 +114,7 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
   // and the stream's start is fixed now, at the head of the log: if no resume comes it starts from
   // there (replaying what committed during the wait), so a message sent just after connecting is
   // not missed.
-  const startHead = fromUrl === undefined ? headPos(deps.sql) : undefined;
+  const startHead = fromUrl === undefined ? headPos(deps.chat.sql) : undefined;
   startHead?.catch(() => {});
   if (fromUrl !== undefined) void attach(fromUrl, true);
   else {
@@ -144,15 +143,7 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
       return;
     }
     if (!check(msg)) {
-      const e = check.errors?.[0];
-      const params = e?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
-      const field =
-        params?.additionalProperty ??
-        ((e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || params?.missingProperty || 'op');
-      const message = params?.additionalProperty
-        ? `${field} is not a known field.`
-        : `${field} ${e?.message ?? 'is not valid'}.`;
-      ack(ref, { ok: false, error: { code: 'invalid_request', message, field } });
+      ack(ref, { ok: false, error: describeIssue(check.errors?.[0] ?? {}, undefined, 'op').toJSON().error });
       return;
     }
     const typed = msg as Ops[keyof Ops];
@@ -169,15 +160,12 @@ function handle(deps: AppDeps, socket: WebSocket, req: FastifyRequest): void {
       void attach(typed.last_event_id, true).then(() => ack(ref, { ok: true }));
       return;
     }
-    perform(deps, userId, typed).then(
+    perform(deps, actor, typed).then(
       (data) => ack(ref, data === undefined ? { ok: true } : { ok: true, data }),
       (err) => {
         const e = toApiError(err);
         if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
-        ack(ref, {
-          ok: false,
-          error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) },
-        });
+        ack(ref, { ok: false, error: e.toJSON().error });
       },
     );
   };

@@ -16,6 +16,7 @@ export const UserId = Text({ minLength: 1, maxLength: 128 });
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
+/** Every error a client sees, over REST and (as an ack's `error`) over WebSocket. */
 export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.String(),
@@ -23,9 +24,3 @@ export const ErrorBody = Type.Object({
     field: Type.Optional(Type.String()),
   }),
 });
-
-export const ChannelParams = Type.Object({ id: Uuid });
-export const MessageParams = Type.Object({ id: Uuid });
-
-/** Standard error responses, so the OpenAPI document lists them for every route. */
-export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));

@@ -1,6 +1,8 @@
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { ApiError } from '../errors.ts';
+import { NO_NUL } from './schemas.ts';
 
 /**
  * Two validators: query strings, params and headers are text and need coercion ("limit=10"), but a
@@ -52,3 +54,30 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object) as ReturnType<
     FastifySchemaCompiler<unknown>
   >;
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
+  message?: string;
+}
+
+/**
+ * A schema failure as the error a client gets, naming the offending field. REST names it with where
+ * it came from (`body.content`, `query.limit`); a WebSocket op names its own field (`content`), and
+ * `root` when the whole message is wrong.
+ */
+export function describeIssue(issue: AjvIssue, prefix: string | undefined, root: string): ApiError {
+  let path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  // A missing or an unknown property is the offending field itself, not the object holding it.
+  const named = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  if (named) path = path ? `${path}.${named}` : named;
+  const field = path ? (prefix ? `${prefix}.${path}` : path) : root;
+  let message = `${field} ${issue.message ?? 'is not valid'}.`;
+  if (issue.params?.missingProperty) message = `${field} is required.`;
+  else if (issue.params?.additionalProperty) message = `${field} is not a known field.`;
+  else if (issue.keyword === 'pattern' && issue.params?.pattern === NO_NUL) {
+    message = `${field} must be Unicode text without NUL characters.`;
+  }
+  return new ApiError('invalid_request', message, field);
+}

@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
-import { Nullable, Timestamp, UserId, Uuid } from './common.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, Timestamp, UserId, Uuid } from './schemas.ts';
 
 export const ChannelType = Type.Union([Type.Literal('group'), Type.Literal('direct'), Type.Literal('tutor_student')]);
 export const Role = Type.Union([
@@ -67,3 +67,10 @@ export const Message = Type.Object({
   edited_at: Nullable(Timestamp),
   deleted_at: Nullable(Timestamp),
 });
+
+/** The same shapes as TypeScript types: what the domain returns is what the schemas send and document. */
+export type Channel = Static<typeof Channel>;
+export type Member = Static<typeof Member>;
+export type Attachment = Static<typeof Attachment>;
+export type Reaction = Static<typeof Reaction>;
+export type Message = Static<typeof Message>;

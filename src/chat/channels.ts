@@ -1,0 +1,94 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { Channel } from '../contract/resources.ts';
+import { ChannelType, Role } from '../contract/resources.ts';
+import { Text, UserId } from '../contract/schemas.ts';
+import {
+  type ChannelChange,
+  channelJson,
+  channelsOf,
+  createChannel as insertChannel,
+  type NewMember,
+  updateChannel as writeChannel,
+} from '../db/channels.ts';
+import { invalid, notFound } from '../errors.ts';
+import type { Actor } from './actor.ts';
+import type { Chat } from './context.ts';
+import { assertCanChangeChannel, assertCreatedRole, creationRoles } from './permissions.ts';
+import { placeIn, userOf } from './place.ts';
+
+export const CreateChannelInput = Type.Object(
+  {
+    type: ChannelType,
+    name: Type.Optional(Text({ maxLength: 200 })),
+    description: Type.Optional(Text({ maxLength: 2000 })),
+    members: Type.Optional(
+      Type.Array(Type.Object({ user_id: UserId, role: Type.Optional(Role) }, { additionalProperties: false }), {
+        maxItems: 1000,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateChannelInput = Type.Object(
+  {
+    name: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()])),
+    description: Type.Optional(Type.Union([Text({ maxLength: 2000 }), Type.Null()])),
+    is_archived: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** Creates a group or tutor_student channel with the caller in it (owner, or tutor). */
+export async function createChannel(
+  chat: Chat,
+  actor: Actor,
+  input: Static<typeof CreateChannelInput>,
+): Promise<Channel> {
+  const creator = userOf(actor);
+  const { type } = input;
+  if (type === 'direct') throw invalid('type', 'Direct channels are made with POST /api/v1/direct-messages.');
+  const roles = creationRoles(type);
+  const members = new Map<string, NewMember>([[creator, { user_id: creator, role: roles.creator }]]);
+  for (const m of input.members ?? []) {
+    // The creator listed among the members keeps the creator's role, whatever role is named there.
+    if (m.user_id === creator) continue;
+    if (m.role) assertCreatedRole(type, m.role);
+    if (!members.has(m.user_id)) members.set(m.user_id, { user_id: m.user_id, role: m.role ?? roles.member });
+  }
+  const id = await insertChannel(chat.sql, {
+    type,
+    name: input.name ?? null,
+    description: input.description ?? null,
+    createdBy: creator,
+    members: [...members.values()],
+  });
+  const [channel] = await channelsOf(chat.sql, creator, id);
+  return channel!;
+}
+
+/** The caller's channels, most recently active first, with their unread and mention counts. */
+export function listChannels(chat: Chat, actor: Actor): Promise<Channel[]> {
+  return channelsOf(chat.sql, userOf(actor));
+}
+
+export async function getChannel(chat: Chat, actor: Actor, channelId: string): Promise<Channel> {
+  await placeIn(chat, actor, channelId);
+  if (actor.kind === 'server') return (await channelJson(chat.sql, channelId)) ?? Promise.reject(notFound('Channel'));
+  const [channel] = await channelsOf(chat.sql, actor.userId, channelId);
+  return channel!;
+}
+
+/** Renames, describes or archives a channel: its owner or an admin. */
+export async function updateChannel(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof UpdateChannelInput> & ChannelChange,
+): Promise<Channel> {
+  assertCanChangeChannel(actor, await placeIn(chat, actor, channelId));
+  await writeChannel(chat.sql, channelId, input);
+  const channel = await channelJson(chat.sql, channelId);
+  if (!channel) throw notFound('Channel');
+  return channel;
+}

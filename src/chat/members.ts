@@ -1,0 +1,63 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { Member } from '../contract/resources.ts';
+import { NotificationLevel, Role } from '../contract/resources.ts';
+import { UserId } from '../contract/schemas.ts';
+import { deleteMember, getMember, insertMember, listMembers as membersOf, updatePreferences } from '../db/members.ts';
+import { notFound } from '../errors.ts';
+import type { Actor } from './actor.ts';
+import type { Chat } from './context.ts';
+import { assertCanRemove, roleForAdded } from './permissions.ts';
+import { placeIn, userOf } from './place.ts';
+
+export const AddMemberInput = Type.Object(
+  { user_id: UserId, role: Type.Optional(Role) },
+  { additionalProperties: false },
+);
+export const PreferencesInput = Type.Object(
+  { muted: Type.Optional(Type.Boolean()), notification_level: Type.Optional(NotificationLevel) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export async function listMembers(chat: Chat, actor: Actor, channelId: string): Promise<Member[]> {
+  await placeIn(chat, actor, channelId);
+  return membersOf(chat.sql, channelId);
+}
+
+/** Adds a member: `created` false when they were one already (nothing changes then). */
+export async function addMember(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof AddMemberInput>,
+): Promise<{ created: boolean; member: Member }> {
+  const role = roleForAdded(actor, await placeIn(chat, actor, channelId), input.role);
+  const created = await insertMember(chat.sql, channelId, input.user_id, role);
+  const member = await getMember(chat.sql, channelId, input.user_id);
+  if (!member) throw notFound('Member');
+  return { created, member };
+}
+
+export async function removeMember(chat: Chat, actor: Actor, channelId: string, userId: string): Promise<void> {
+  const place = await placeIn(chat, actor, channelId);
+  const target = await getMember(chat.sql, channelId, userId);
+  const self = actor.kind === 'user' && actor.userId === userId;
+  // Checked before looking for the target, so a plain member learns nothing of who is in the channel.
+  assertCanRemove(actor, place, { self, role: target?.role ?? 'member' });
+  if (!target) throw notFound('Member');
+  if (!(await deleteMember(chat.sql, channelId, userId, target.role))) throw notFound('Member');
+}
+
+/** The caller's own preferences in a channel. */
+export async function updatePreferencesOf(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof PreferencesInput>,
+): Promise<Member> {
+  const userId = userOf(actor);
+  await placeIn(chat, actor, channelId);
+  await updatePreferences(chat.sql, channelId, userId, input);
+  const member = await getMember(chat.sql, channelId, userId);
+  if (!member) throw notFound('Member');
+  return member;
+}

@@ -1,0 +1,192 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { Message } from '../contract/resources.ts';
+import { Text, UserId, Uuid } from '../contract/schemas.ts';
+import {
+  countFreeUploads,
+  findByClientId,
+  findMessage,
+  insertMessage,
+  type MessageRow,
+  messageJson,
+  type NewMessage,
+  nonMembers,
+  history as page,
+  deleteMessage as softDelete,
+  thread as threadPage,
+  editMessage as writeEdit,
+} from '../db/messages.ts';
+import { ApiError, invalid, notFound } from '../errors.ts';
+import type { Actor } from './actor.ts';
+import type { Chat } from './context.ts';
+import { assertCanDelete, assertCanEdit, assertCanWrite, assertMember, type Place } from './permissions.ts';
+import { placeIn, userOf } from './place.ts';
+
+export const MAX_CONTENT = 40_000;
+const Content = Text({ minLength: 1, maxLength: MAX_CONTENT });
+const Mentions = Type.Array(UserId, { maxItems: 100, uniqueItems: true });
+
+/** The fields of a send, the same over REST (the body) and WebSocket (the `send` op). */
+export const sendFields = {
+  content: Content,
+  parent_message_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  mentions: Type.Optional(Mentions),
+  attachment_ids: Type.Optional(Type.Array(Uuid, { maxItems: 20, uniqueItems: true })),
+  client_id: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
+};
+export const SendInput = Type.Object(sendFields, { additionalProperties: false });
+export const EditInput = Type.Object(
+  { content: Content, mentions: Type.Optional(Mentions) },
+  { additionalProperties: false },
+);
+export const HistoryInput = Type.Object({
+  before: Type.Optional(Uuid),
+  after: Type.Optional(Uuid),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  include_replies: Type.Optional(Type.Union([Type.Boolean(), Type.Literal(1), Type.Literal(0)])),
+});
+export const ThreadInput = Type.Object({
+  after: Type.Optional(Uuid),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+});
+
+/** Whitespace alone is not a message. */
+function checkContent(content: string): void {
+  if (content.trim() === '') throw invalid('content', 'content must not be blank.');
+}
+
+/** What makes a bad message a 400 before the database would refuse it. */
+async function validateNewMessage(chat: Chat, m: NewMessage): Promise<void> {
+  if (m.parentMessageId) {
+    const parent = await findMessage(chat.sql, m.parentMessageId);
+    if (!parent || parent.channel_id !== m.channelId) {
+      throw invalid('parent_message_id', 'parent_message_id is not a message of this channel.');
+    }
+    // Threads are one level deep.
+    if (parent.parent_message_id) {
+      throw invalid('parent_message_id', 'Replies go to the top-level message of a thread.');
+    }
+  }
+  const [outsider] = await nonMembers(chat.sql, m.channelId, m.mentions);
+  if (outsider !== undefined) {
+    throw invalid('mentions', `mentions names "${outsider}", who is not a member of this channel.`);
+  }
+  if (
+    m.attachmentIds.length &&
+    (await countFreeUploads(chat.sql, m.attachmentIds, m.userId)) !== m.attachmentIds.length
+  ) {
+    throw invalid('attachment_ids', 'attachment_ids must name your own uploads not yet attached.');
+  }
+}
+
+/** A message and the actor's place in its channel (404 if no message, 403 if not a member). */
+async function messageForActor(chat: Chat, actor: Actor, id: string): Promise<{ msg: MessageRow; place: Place }> {
+  const msg = await findMessage(chat.sql, id);
+  if (!msg) throw notFound('Message');
+  return { msg, place: await placeIn(chat, actor, msg.channel_id) };
+}
+
+/** Sends a message: `created` false with the earlier message for a repeated client_id. */
+export async function sendMessage(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof SendInput>,
+): Promise<{ created: boolean; message: Message }> {
+  const { sql } = chat;
+  const userId = userOf(actor);
+  const m: NewMessage = {
+    channelId,
+    userId,
+    content: input.content,
+    parentMessageId: input.parent_message_id ?? null,
+    mentions: input.mentions ?? [],
+    attachmentIds: input.attachment_ids ?? [],
+    clientId: input.client_id ?? null,
+  };
+  // The common message needs no lookups before it is written: the writer checks membership and the
+  // archive flag inside its INSERT. Anything that needs more is checked first.
+  const plain = !m.parentMessageId && m.mentions.length === 0 && m.attachmentIds.length === 0;
+  if (!plain || m.content.trim() === '') {
+    assertCanWrite(await placeIn(chat, actor, channelId));
+    checkContent(m.content);
+    await validateNewMessage(chat, m);
+  }
+  if (m.attachmentIds.length) {
+    const { id, created } = await insertMessage(sql, m);
+    return { created, message: (await messageJson(sql, id))! };
+  }
+  const written = await chat.writer.write(m);
+  if (written.status === 'created') return { created: true, message: written.message };
+  // Not written: a retry of an earlier send, or the caller may not write here (say which).
+  if (m.clientId) {
+    const earlier = await findByClientId(sql, channelId, userId, m.clientId);
+    if (earlier) return { created: false, message: (await messageJson(sql, earlier))! };
+  }
+  assertCanWrite(await placeIn(chat, actor, channelId));
+  throw new ApiError('conflict', 'The message could not be written; retry.');
+}
+
+export async function editMessage(
+  chat: Chat,
+  actor: Actor,
+  messageId: string,
+  input: Static<typeof EditInput>,
+): Promise<Message> {
+  const { msg } = await messageForActor(chat, actor, messageId);
+  assertCanEdit(actor, msg.user_id);
+  if (msg.deleted_at) throw new ApiError('conflict', 'The message was deleted.');
+  checkContent(input.content);
+  if (input.mentions) {
+    await validateNewMessage(chat, {
+      channelId: msg.channel_id,
+      userId: msg.user_id,
+      content: input.content,
+      parentMessageId: null,
+      mentions: input.mentions,
+      attachmentIds: [],
+      clientId: null,
+    });
+  }
+  await writeEdit(chat.sql, msg.id, input.content, input.mentions);
+  return (await messageJson(chat.sql, msg.id))!;
+}
+
+/** Soft delete: the row stays so threads and read positions that point at it keep working. */
+export async function deleteMessage(chat: Chat, actor: Actor, messageId: string): Promise<void> {
+  const { msg, place } = await messageForActor(chat, actor, messageId);
+  assertCanDelete(actor, place, msg.user_id);
+  await softDelete(chat.sql, msg.id);
+}
+
+/** A page of a channel's history, as JSON text ready to send (built by PostgreSQL). */
+export async function history(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof HistoryInput>,
+): Promise<string> {
+  const result = await page(chat.sql, channelId, actor.kind === 'user' ? actor.userId : '', {
+    before: input.before,
+    after: input.after,
+    limit: input.limit,
+    includeReplies: input.include_replies === true || input.include_replies === 1,
+  });
+  assertMember(actor, result.found, result.role);
+  if (input.before && !result.beforeFound) throw invalid('before', 'before is not a message of this channel.');
+  if (input.after && !result.afterFound) throw invalid('after', 'after is not a message of this channel.');
+  return result.body;
+}
+
+/** A thread: its parent and a page of replies (any message of the thread names it). */
+export async function thread(
+  chat: Chat,
+  actor: Actor,
+  messageId: string,
+  input: Static<typeof ThreadInput>,
+): Promise<{ parent: Message; replies: Message[]; has_more: boolean }> {
+  const { msg } = await messageForActor(chat, actor, messageId);
+  const parentId = msg.parent_message_id ?? msg.id;
+  const replies = await threadPage(chat.sql, parentId, input);
+  if (!replies) throw invalid('after', 'after is not a reply in this thread.');
+  return { parent: (await messageJson(chat.sql, parentId))!, ...replies };
+}

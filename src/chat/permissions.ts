@@ -1,0 +1,84 @@
+import { ApiError, invalid } from '../errors.ts';
+import type { Actor } from './actor.ts';
+
+/**
+ * Every role rule of the contract, in one place. Each check takes the actor and what is known of
+ * the channel, and throws the error the caller gets (403 `forbidden`, 400 for a request that can
+ * never be right). The server acting as the platform passes every check of a user's role; the
+ * rules that keep a channel well-formed (one tutor, direct channels fixed) hold for it too.
+ */
+
+export type Role = 'owner' | 'admin' | 'member' | 'tutor' | 'student';
+export type ChannelType = 'group' | 'direct' | 'tutor_student';
+
+/** The caller's place in a channel, as the checks need it (role '' for the server, a member of none). */
+export interface Place {
+  role: string;
+  channelType: string;
+  isArchived: boolean;
+}
+
+/** Roles that manage a channel: rename and archive it, add and remove members, delete messages. */
+export const canManage = (role: string): boolean => role === 'owner' || role === 'admin' || role === 'tutor';
+
+const isServer = (actor: Actor) => actor.kind === 'server';
+
+/** 404 when the channel does not exist, 403 when a user is not one of its members. */
+export function assertMember(actor: Actor, channelFound: boolean, role: string | null): void {
+  if (!channelFound) throw new ApiError('not_found', 'Channel not found.');
+  if (!role && !isServer(actor)) throw new ApiError('forbidden', 'You are not a member of this channel.');
+}
+
+export function assertCanChangeChannel(actor: Actor, place: Place): void {
+  if (isServer(actor) || canManage(place.role)) return;
+  throw new ApiError('forbidden', "Only the channel's owner or an admin can change it.");
+}
+
+/** The creator's role and the role members get by default, by channel type. */
+export function creationRoles(type: ChannelType): { creator: Role; member: Role } {
+  return type === 'tutor_student' ? { creator: 'tutor', member: 'student' } : { creator: 'owner', member: 'member' };
+}
+
+/** A member named at creation by a user: the creator is the owner (the tutor), nobody else is. */
+export function assertCreatedRole(_type: ChannelType, role: string): void {
+  if (role === 'owner') throw invalid('members', 'Only the creator is the owner of a new channel.');
+}
+
+/** The role a new member gets, or the error. */
+export function roleForAdded(actor: Actor, place: Place, requested: string | undefined): string {
+  if (place.channelType === 'direct') throw new ApiError('forbidden', "A direct channel's members never change.");
+  if (!isServer(actor) && !canManage(place.role)) {
+    throw new ApiError('forbidden', "Only the channel's owner or an admin can add members.");
+  }
+  const role = requested ?? creationRoles(place.channelType as ChannelType).member;
+  if (role === 'owner' && !isServer(actor) && place.role !== 'owner') {
+    throw new ApiError('forbidden', 'Only the owner can add an owner.');
+  }
+  return role;
+}
+
+/** Whether the actor may remove `target` (whose role is `targetRole`); throws if not. */
+export function assertCanRemove(actor: Actor, place: Place, target: { self: boolean; role: string }): void {
+  if (place.channelType === 'direct') throw new ApiError('forbidden', "A direct channel's members never change.");
+  if (isServer(actor) || target.self) return;
+  if (!canManage(place.role)) {
+    throw new ApiError('forbidden', "Only the channel's owner or an admin can remove other members.");
+  }
+  if (target.role === 'owner' && place.role !== 'owner') {
+    throw new ApiError('forbidden', 'Only the owner can remove an owner.');
+  }
+}
+
+export function assertCanWrite(place: Place): void {
+  if (place.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
+}
+
+export function assertCanEdit(actor: Actor, authorId: string): void {
+  if (actor.kind === 'user' && actor.userId === authorId) return;
+  throw new ApiError('forbidden', 'Only the author can edit a message.');
+}
+
+export function assertCanDelete(actor: Actor, place: Place, authorId: string): void {
+  if (isServer(actor) || (actor.kind === 'user' && actor.userId === authorId) || canManage(place.role)) return;
+  throw new ApiError('forbidden', 'Only the author, the owner or an admin can delete a message.');
+}
