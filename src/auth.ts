@@ -10,6 +10,13 @@ export interface User {
   name: string | null;
 }
 
+/** A verified token: its user, and its own lifetime (ms since the epoch; no `exp`: Infinity). */
+export interface Verified {
+  user: User;
+  expiresAtMs: number;
+  issuedAtMs?: number;
+}
+
 /** The HS256 secret: PARLEY_JWT_SECRET, else one generated once and kept in the data directory. */
 export function loadSecret(configured: string | undefined, dataDir: string): Uint8Array {
   if (configured) return new TextEncoder().encode(configured);
@@ -35,7 +42,7 @@ export class Auth {
    * Tokens already verified, with their expiry: a reconnect storm of thousands of clients (or a busy
    * sender) would otherwise spend its CPU recomputing the same HMACs. Expiry is still checked per use.
    */
-  private readonly verified = new Map<string, { user: User; expMs: number }>();
+  private readonly verified = new Map<string, Verified>();
 
   constructor(private readonly secret: Uint8Array) {}
 
@@ -49,9 +56,9 @@ export class Auth {
   }
 
   /** Verifies signature (HS256 only: `alg: none` and others are refused), expiry and claims. */
-  async verify(token: string): Promise<User> {
+  async verify(token: string): Promise<Verified> {
     const hit = this.verified.get(token);
-    if (hit && Date.now() < hit.expMs) return hit.user;
+    if (hit && Date.now() < hit.expiresAtMs) return hit;
     if (hit) this.verified.delete(token);
     let payload: Record<string, unknown>;
     try {
@@ -68,10 +75,13 @@ export class Auth {
     if (name !== undefined && (typeof name !== 'string' || name.length > 200 || UNSTORABLE.test(name))) {
       throw new ApiError('unauthorized', 'The token\'s "name" claim must be a string of at most 200 characters.');
     }
-    const user = { id: sub, name: (name as string | undefined) ?? null };
+    const verified: Verified = {
+      user: { id: sub, name: (name as string | undefined) ?? null },
+      expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
+      ...(typeof payload.iat === 'number' ? { issuedAtMs: payload.iat * 1000 } : {}),
+    };
     if (this.verified.size >= CACHE_MAX) this.verified.clear();
-    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
-    this.verified.set(token, { user, expMs: exp });
-    return user;
+    this.verified.set(token, verified);
+    return verified;
   }
 }

@@ -21,6 +21,22 @@ export interface Config {
   /** A message send that the database has not answered by then fails with 503 (and a new connection). */
   writeTimeoutMs: number;
   logLevel: string;
+  /** Connections one node accepts at once; past it new ones are closed at once. */
+  maxConnections: number;
+  /** A connection whose request headers are not complete by then is closed. */
+  headersTimeoutMs: number;
+  /** A request (headers and body) not complete by then is closed. */
+  requestTimeoutMs: number;
+  /** A connection that sends nothing for this long (between or inside requests) is closed. */
+  idleTimeoutMs: number;
+  /** Largest JSON body. */
+  maxBodyBytes: number;
+  /** Largest WebSocket frame a client may send. */
+  wsMaxFrameBytes: number;
+  /** Event streams (SSE and WebSocket together) one user may have open on one node. */
+  maxStreamsPerUser: number;
+  /** A starting stream whose client takes no bytes for this long is closed as a slow consumer. */
+  streamStallMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -64,5 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseHeartbeatMs: int(env.PARLEY_SSE_HEARTBEAT_MS, 'PARLEY_SSE_HEARTBEAT_MS', 15_000),
     writeTimeoutMs: int(env.PARLEY_WRITE_TIMEOUT_MS, 'PARLEY_WRITE_TIMEOUT_MS', 10_000),
     logLevel: env.LOG_LEVEL || 'info',
+    maxConnections: int(env.PARLEY_MAX_CONNECTIONS, 'PARLEY_MAX_CONNECTIONS', 20_000),
+    headersTimeoutMs: int(env.PARLEY_HEADERS_TIMEOUT_MS, 'PARLEY_HEADERS_TIMEOUT_MS', 20_000),
+    requestTimeoutMs: int(env.PARLEY_REQUEST_TIMEOUT_MS, 'PARLEY_REQUEST_TIMEOUT_MS', 120_000),
+    idleTimeoutMs: int(env.PARLEY_IDLE_TIMEOUT_MS, 'PARLEY_IDLE_TIMEOUT_MS', 30_000),
+    maxBodyBytes: int(env.PARLEY_MAX_BODY_BYTES, 'PARLEY_MAX_BODY_BYTES', 1024 * 1024),
+    wsMaxFrameBytes: int(env.PARLEY_WS_MAX_FRAME_BYTES, 'PARLEY_WS_MAX_FRAME_BYTES', 256 * 1024),
+    maxStreamsPerUser: int(env.PARLEY_MAX_STREAMS_PER_USER, 'PARLEY_MAX_STREAMS_PER_USER', 100),
+    streamStallMs: int(env.PARLEY_STREAM_STALL_MS, 'PARLEY_STREAM_STALL_MS', 30_000),
   };
 }

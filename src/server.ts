@@ -17,12 +17,14 @@ import { Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
+import { Streams } from './transports/session.ts';
 
 export interface Parley {
   app: FastifyInstance;
   config: Config;
   sql: Sql;
   hub: Hub;
+  streams: Streams;
   listener: Listener;
   retention: Retention;
   log: Logger;
@@ -65,7 +67,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   }
 
   const metrics = createMetrics();
-  const hub = new Hub(sql, metrics);
+  // A starting stream's replay waits for its socket above a quarter of the slow-consumer limit.
+  const hub = new Hub(sql, metrics, { highWater: config.maxBufferedBytes / 4, stallMs: config.streamStallMs });
   const publisher = new EphemeralPublisher(sql, log);
   const typing = new Typing(sql, publisher, hub);
   const presence = new Presence(sql, publisher, hub, log, {
@@ -84,6 +87,11 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const streams = new Streams(hub, presence, metrics, log, {
+    nodeId: config.nodeId,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxStreamsPerUser: config.maxStreamsPerUser,
+  });
   let draining = false;
   let app: FastifyInstance | undefined;
   let closing: Promise<void> | undefined;
@@ -93,7 +101,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     closing ??= (async () => {
       draining = true;
       // Streams first: clients reconnect (through a load balancer, to another node) and resume.
-      hub.closeAll('shutdown');
+      streams.closeAll('shutdown');
       await app?.close();
       typing.stop();
       retention.stop();
@@ -124,9 +132,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       chat,
       auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
       users,
-      hub,
       listener,
-      presence,
+      streams,
       metrics,
       log,
       draining: () => draining,
@@ -139,5 +146,5 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await close().catch(() => {});
     throw err;
   }
-  return { app, config, sql, hub, listener, retention, log, databaseUrl, embedded, url, close };
+  return { app, config, sql, hub, streams, listener, retention, log, databaseUrl, embedded, url, close };
 }

@@ -43,11 +43,19 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.config.maxBodyBytes,
+    // A public server cannot wait for ever on a peer: headers and whole requests have deadlines,
+    // a connection that sends nothing is closed, and Node checks the deadlines every second.
+    connectionTimeout: deps.config.idleTimeoutMs,
+    keepAliveTimeout: deps.config.idleTimeoutMs,
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: { headersTimeout: deps.config.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
     trustProxy: true,
     frameworkErrors: sendFrameworkError,
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Past this many connections the node closes new ones at once, before they cost a request.
+  app.server.maxConnections = deps.config.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
@@ -60,7 +68,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, {
-    options: { maxPayload: 256 * 1024 },
+    options: { maxPayload: deps.config.wsMaxFrameBytes },
     // A client breaking the protocol (a frame over maxPayload, bad UTF-8, a bad opcode) is the
     // client's problem: one warning line, no stack. ws has already sent the close code (1009, 1007, …).
     errorHandler: (err, socket, req) => {
@@ -86,9 +94,10 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', async (req) => {
         const token = tokenOf(req, STREAM_ROUTES.test(req.url));
         if (!token) throw new ApiError('unauthorized', 'A bearer token is required.');
-        const user = await deps.auth.verify(token);
+        const { user, expiresAtMs, issuedAtMs } = await deps.auth.verify(token);
         await deps.users.ensure(user);
         req.actor = asUser(user.id, user.name);
+        req.credentials = issuedAtMs === undefined ? { expiresAtMs } : { expiresAtMs, issuedAtMs };
       });
       for (const routes of [
         userRoutes,

@@ -5,9 +5,8 @@ import type { Config } from '../config.ts';
 import type { Users } from '../db/users.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Hub } from '../realtime/hub.ts';
 import type { Listener } from '../realtime/listener.ts';
-import type { Presence } from '../realtime/presence.ts';
+import type { Streams } from '../transports/session.ts';
 
 /** What the HTTP layer is given: the domain (`chat`) and the node's streaming parts. */
 export interface HttpDeps {
@@ -15,9 +14,9 @@ export interface HttpDeps {
   chat: Chat;
   auth: Auth;
   users: Users;
-  hub: Hub;
   listener: Listener;
-  presence: Presence;
+  /** Every event stream open on this node (SSE and WebSocket). */
+  streams: Streams;
   metrics: Metrics;
   log: Logger;
   /** Set while the node drains for shutdown: streams and writes are refused. */
@@ -28,5 +27,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who the request acts as, set by the authentication hook of /api/v1. */
     actor: Actor;
+    /** What the token says of its own lifetime (streams close when it expires). */
+    credentials: { expiresAtMs: number; issuedAtMs?: number };
   }
 }

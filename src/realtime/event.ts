@@ -11,9 +11,8 @@ export interface StreamEvent {
   subjectUserId?: string | null;
   /** When set, only these users may receive it (mention, channel_created, presence). */
   targetUserIds?: string[] | null;
-  /** The event's JSON text, as clients receive it. */
+  /** The event's JSON text, as clients receive it (each transport frames it, once). */
   json: string;
-  sse?: Buffer;
 }
 
 export interface LogRow {
@@ -33,7 +32,9 @@ export function fromLogRow(r: LogRow): StreamEvent {
     pos: r.pos,
     subjectUserId: r.subject_user_id,
     targetUserIds: r.target_user_ids,
-    json: `{"type":${JSON.stringify(r.type)},"channel_id":"${r.channel_id}","data":${r.data},"pos":${r.pos},"ts":"${r.ts}"}`,
+    // Built as text around the log's jsonb text (not parsed and serialised again); every other field
+    // is quoted by JSON.stringify, so no value can break the JSON or a transport's framing.
+    json: `{"type":${JSON.stringify(r.type)},"channel_id":${JSON.stringify(r.channel_id)},"data":${r.data},"pos":${Number(r.pos)},"ts":${JSON.stringify(r.ts)}}`,
   };
 }
 
@@ -49,14 +50,6 @@ export function ephemeral(
     targetUserIds: targetUserIds ?? null,
     json: JSON.stringify({ type, channel_id: channelId, data, ts: new Date().toISOString() }),
   };
-}
-
-/** SSE framing (WHATWG): one `data:` line (JSON has no raw newlines), `id:` for durable events. */
-export function sseFrame(ev: StreamEvent): Buffer {
-  if (!ev.sse) {
-    ev.sse = Buffer.from(ev.pos !== undefined ? `id: ${ev.pos}\ndata: ${ev.json}\n\n` : `data: ${ev.json}\n\n`);
-  }
-  return ev.sse;
 }
 
 /** What a `reset` event says: the resume point is older than the log keeps, so reload state. */

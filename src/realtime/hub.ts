@@ -1,9 +1,12 @@
 import type { Sql } from '../db/client.ts';
 import type { Metrics } from '../metrics.ts';
 import { isMembershipEvent, type StreamEvent } from './event.ts';
-import { Replays } from './replay.ts';
+import { type Pace, Replays, replayForward } from './replay.ts';
 import { Snapshots } from './snapshots.ts';
 import { applyDurable, deliverIndexed, type Subscriber } from './subscriber.ts';
+
+/** Live events held for one starting stream before it reads them from the log instead. */
+const PENDING_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface AttachResult {
   resumed: boolean;
@@ -21,17 +24,24 @@ export interface AttachResult {
 export class Hub {
   private readonly byChannel = new Map<string, Set<Subscriber>>();
   private readonly byUser = new Map<string, Set<Subscriber>>();
-  /** Subscribers still catching up from the log: live events wait in their buffers. */
-  private readonly pending = new Map<Subscriber, StreamEvent[]>();
+  /**
+   * Subscribers still catching up from the log: live events wait in their buffers, up to
+   * PENDING_MAX_BYTES each; past that the buffer is dropped (`null`) and the stream reads those
+   * events from the log instead, so a stream that takes long to start holds no growing memory.
+   */
+  private readonly pending = new Map<Subscriber, { events: StreamEvent[]; bytes: number } | null>();
   private readonly snapshots: Snapshots;
   private readonly replays: Replays;
+  /** The pos of the last durable event dispatched: everything up to it has reached the buffers. */
+  private dispatchedPos = 0;
 
   constructor(
-    sql: Sql,
+    private readonly sql: Sql,
     private readonly metrics: Metrics,
+    private readonly pace: Pace,
   ) {
     this.snapshots = new Snapshots(sql);
-    this.replays = new Replays(sql);
+    this.replays = new Replays(sql, pace.highWater);
   }
 
   get subscriberCount(): number {
@@ -51,14 +61,14 @@ export class Hub {
   /**
    * Registers a stream: snapshot (head + channels), replay from `resumeFrom` if given, then the
    * events that arrived meanwhile, then live. Nothing is missed or repeated across the hand-over
-   * because every step is keyed by pos.
+   * because every step is keyed by pos. A stream closed meanwhile is never indexed.
    */
   async attach(
     sub: Subscriber,
     resumeFrom: number | undefined,
     onStart: (info: { resumed: boolean; reset: boolean }) => void,
   ): Promise<AttachResult> {
-    this.pending.set(sub, []);
+    this.pending.set(sub, { events: [], bytes: 0 });
     try {
       const snap = await this.snapshots.of(sub.userId);
       let resumed = false;
@@ -71,17 +81,25 @@ export class Hub {
       }
       onStart({ resumed, reset });
       if (resumed) {
-        replayed = await this.replays.of({ sub, channelsAtHead: snap.channels, from: resumeFrom!, head: snap.head });
-        this.metrics.replayedEvents.inc(replayed);
-        this.metrics.eventsDelivered.inc(replayed);
-      }
-      if (!resumed) {
+        const r = await this.replays.of({ sub, channelsAtHead: snap.channels, from: resumeFrom!, head: snap.head });
+        replayed = r.sent;
+        if (r.parked) replayed += await replayForward(this.sql, sub, snap.head, this.pace);
+      } else {
         sub.channels = new Set(snap.channels);
         sub.lastPos = snap.head;
       }
+      // Live events that did not fit the buffer are read from the log, until the buffer holds them.
+      while (this.pending.get(sub) === null && !sub.closed) {
+        const through = this.dispatchedPos;
+        this.pending.set(sub, { events: [], bytes: 0 });
+        replayed += await replayForward(this.sql, sub, through, this.pace);
+      }
+      this.metrics.replayedEvents.inc(replayed);
+      this.metrics.eventsDelivered.inc(replayed);
       // No await from here on: the buffer is drained and the subscriber goes live in one turn.
-      const buffered = this.pending.get(sub) ?? [];
+      const buffered = this.pending.get(sub)?.events ?? [];
       this.pending.delete(sub);
+      if (sub.closed) return { resumed, reset, replayed, lastPos: sub.lastPos };
       for (const ev of buffered) if (applyDurable(sub, ev)) this.metrics.eventsDelivered.inc();
       this.index(sub);
       return { resumed, reset, replayed, lastPos: sub.lastPos };
@@ -99,7 +117,15 @@ export class Hub {
 
   /** A durable event from the log, in pos order. */
   dispatch(ev: StreamEvent): void {
-    for (const buf of this.pending.values()) buf.push(ev);
+    this.dispatchedPos = ev.pos!;
+    if (this.pending.size) {
+      for (const [sub, buf] of this.pending) {
+        if (!buf) continue;
+        buf.events.push(ev);
+        buf.bytes += ev.json.length;
+        if (buf.bytes > PENDING_MAX_BYTES) this.pending.set(sub, null);
+      }
+    }
     const subject = isMembershipEvent(ev.type) && ev.subjectUserId ? this.byUser.get(ev.subjectUserId) : undefined;
     let delivered = 0;
     if (!ev.targetUserIds && !subject) {
@@ -144,11 +170,6 @@ export class Hub {
         if (s.send(ev)) this.metrics.eventsDelivered.inc();
       }
     }
-  }
-
-  closeAll(reason: string): void {
-    for (const set of [...this.byUser.values()]) for (const s of [...set]) s.close(reason);
-    for (const s of [...this.pending.keys()]) s.close(reason);
   }
 
   private index(sub: Subscriber): void {

@@ -1,5 +1,12 @@
 import type { StreamEvent } from './event.ts';
 
+/**
+ * Why a stream ends, as the client is told: `shutdown` (reconnect to another node), `slow_consumer`
+ * (it did not read; resume), `token_expired` and `token_revoked` (reconnect with a fresh token),
+ * `unavailable` (could not start; retry), `closed` (the client went away).
+ */
+export type CloseReason = 'shutdown' | 'slow_consumer' | 'token_expired' | 'token_revoked' | 'unavailable' | 'closed';
+
 /** What the hub needs of one client stream, whatever its transport. */
 export interface Subscriber {
   readonly userId: string;
@@ -7,9 +14,18 @@ export interface Subscriber {
   channels: Set<string>;
   /** The last durable pos sent on this stream; anything at or below it is a repeat. */
   lastPos: number;
+  /** Closed streams take nothing more, and are not (or no longer) indexed. */
+  readonly closed: boolean;
+  /** Bytes written for this stream that its client has not taken yet. */
+  readonly buffered: number;
   /** Writes the event; returns false when the stream is gone or was closed for being too slow. */
   send(ev: StreamEvent): boolean;
-  close(reason: string): void;
+  /**
+   * Resolves true once fewer than `belowBytes` are unsent; false if the stream closed meanwhile or its
+   * reader took nothing for `stallMs` (the stream is then closed as a slow consumer).
+   */
+  drained(belowBytes: number, stallMs: number): Promise<boolean>;
+  close(reason: CloseReason): void;
 }
 
 /**

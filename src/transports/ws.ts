@@ -1,44 +1,73 @@
 import type { WebSocket } from 'ws';
-import type { Metrics } from '../metrics.ts';
 import type { StreamEvent } from '../realtime/event.ts';
-import type { Subscriber } from '../realtime/subscriber.ts';
+import type { CloseReason, Transport } from './transport.ts';
+
+/** Close codes a client can act on: 1012 reconnect elsewhere, 4001/4003 get a fresh token first. */
+export const WS_CLOSE = {
+  shutdown: [1012, 'node shutting down, reconnect'],
+  token_expired: [4001, 'token_expired'],
+  token_revoked: [4003, 'token_revoked'],
+  unavailable: [1011, 'unavailable, retry'],
+  closed: [1000, ''],
+} as const satisfies Partial<Record<CloseReason, readonly [number, string]>>;
 
 /**
- * One WebSocket stream: the same JSON objects as SSE (the event's text, built once, is sent as is).
- * Past `maxBuffered` unsent bytes the socket is closed (4008) and the client resumes.
+ * One WebSocket: the same JSON objects as SSE (the event's text, built once, is sent as is), and the
+ * acks of the client's ops. A ping every interval; a client that misses a pong is dropped.
  */
-export class WsSubscriber implements Subscriber {
-  channels = new Set<string>();
-  lastPos = 0;
-  closed = false;
+export class WsTransport implements Transport {
+  readonly kind = 'ws';
+  private ended = false;
+  private alive = true;
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(
-    readonly userId: string,
     private readonly socket: WebSocket,
-    private readonly maxBuffered: number,
-    private readonly metrics: Metrics,
-  ) {}
-
-  send(ev: StreamEvent): boolean {
-    return this.write(ev.json);
+    pingMs: number,
+  ) {
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    this.pinger = setInterval(() => {
+      if (!this.alive) return socket.terminate();
+      this.alive = false;
+      socket.ping();
+    }, pingMs);
+    this.pinger.unref();
+    socket.once('close', () => clearInterval(this.pinger));
+    socket.on('error', () => socket.terminate());
   }
 
-  write(text: string): boolean {
-    if (this.closed) return false;
-    if (this.socket.bufferedAmount > this.maxBuffered) {
-      this.metrics.slowConsumerCloses.inc();
-      this.close('slow_consumer');
-      return false;
-    }
+  get buffered(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(ev: StreamEvent): void {
+    this.text(ev.json);
+  }
+
+  text(text: string): void {
+    if (this.ended) return;
     this.socket.send(text);
-    return true;
   }
 
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (reason === 'shutdown') this.socket.close(1012, 'node shutting down, reconnect');
-    else if (reason === 'slow_consumer') this.socket.terminate();
-    else this.socket.close(1011, reason.slice(0, 100));
+  hold(): void {}
+  release(): void {}
+  mark(): void {}
+
+  end(reason: CloseReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.pinger);
+    if (reason === 'slow_consumer') {
+      this.socket.terminate();
+      return;
+    }
+    const [code, text] = WS_CLOSE[reason];
+    this.socket.close(code, text);
+  }
+
+  onClose(fn: () => void): void {
+    this.socket.once('close', fn);
   }
 }

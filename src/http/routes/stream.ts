@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { userOf } from '../../chat/place.ts';
 import { UserId } from '../../contract/schemas.ts';
 import { ApiError } from '../../errors.ts';
-import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
-import { SseHeartbeat, SseSubscriber } from '../../transports/sse.ts';
+import type { StreamOwner } from '../../transports/session.ts';
+import { SseHeartbeat, SseTransport } from '../../transports/sse.ts';
 import type { HttpDeps } from '../deps.ts';
 import { errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
@@ -14,9 +14,9 @@ const StreamQuery = Type.Object({
   last_event_id: Type.Optional(Type.String()),
 });
 
-/** A stream is one user's: the token's, or the one a server key acts for. */
-function streamUser(req: FastifyRequest): string {
-  return userOf(req.actor);
+/** A stream is one user's (the token's, or the one a server key acts for) until the token expires. */
+export function streamOwner(req: FastifyRequest): StreamOwner {
+  return { userId: userOf(req.actor), ...req.credentials };
 }
 
 /** Last-Event-ID header, else ?last_event_id; a non-integer is a 400, not a silent fresh start. */
@@ -36,12 +36,13 @@ export function resumePoint(req: FastifyRequest): number | undefined {
 async function openStream(deps: HttpDeps, heartbeat: SseHeartbeat, req: FastifyRequest, reply: FastifyReply) {
   if (deps.draining()) throw new ApiError('unavailable', 'This node is shutting down; connect again.', undefined, 1);
   const resumeFrom = resumePoint(req);
-  const userId = streamUser(req);
+  const owner = streamOwner(req);
+  deps.streams.assertRoom(owner.userId);
   reply.hijack();
   const res = reply.raw;
-  const sub = new SseSubscriber(userId, res, deps.config.maxBufferedBytes, deps.metrics);
-  // Headers, connection event, replay and resume point leave together when the stream is ready.
-  sub.hold();
+  // The stream has heartbeats of its own and its own rule for readers that stop: the idle-socket
+  // timeout that closes silent HTTP connections does not apply to it.
+  res.socket?.setTimeout(0);
   // The body runs until the connection closes (a stream never ends otherwise), so no chunked
   // framing: each event is one buffer for the socket instead of four (size line, CRLF, data, CRLF),
   // which at 10,000 streams is 30,000 fewer writes per event. Node answers with Connection: close.
@@ -51,41 +52,13 @@ async function openStream(deps: HttpDeps, heartbeat: SseHeartbeat, req: FastifyR
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
   });
-  let attached = false;
-  const cleanup = () => {
-    if (sub.closed && !attached) return;
-    sub.closed = true;
-    heartbeat.delete(sub);
-    deps.hub.detach(sub);
-    if (attached) {
-      attached = false;
-      deps.metrics.openStreams.labels('sse').dec();
-      void deps.presence.disconnected(userId);
-    }
-  };
-  req.raw.on('close', cleanup);
-  res.on('close', cleanup);
-
-  try {
-    const result = await deps.hub.attach(sub, resumeFrom, (info) => {
-      sub.write('retry: 2000\n\n');
-      sub.send(ephemeral('connection', null, { user_id: userId, node_id: deps.config.nodeId, resumed: info.resumed }));
-      if (info.reset) sub.send(ephemeral('reset', null, { reason: RESET_REASON }));
-    });
-    if (sub.closed) return cleanup();
-    // Everything up to lastPos has been considered for this stream: resuming from it loses nothing.
-    sub.mark(result.lastPos);
-    sub.release();
-    attached = true;
-    deps.metrics.openStreams.labels('sse').inc();
-    heartbeat.add(sub);
-    void deps.presence.connected(userId);
-  } catch (err) {
-    req.log.warn({ err: (err as Error).message }, 'stream could not start');
-    sub.write('retry: 2000\n\n');
-    sub.close('error');
-    cleanup();
-  }
+  const transport = new SseTransport(res, heartbeat);
+  // Headers, retry hint, connection event, replay and resume point leave together when ready.
+  transport.hold();
+  transport.retry(2000);
+  const session = deps.streams.open(owner, transport);
+  req.raw.once('close', () => session.close('closed'));
+  await session.start(resumeFrom);
 }
 
 const routes: Routes = async (app, { deps }) => {
@@ -99,7 +72,7 @@ const routes: Routes = async (app, { deps }) => {
         tags: ['events'],
         description: "The caller's event stream (Server-Sent Events). Resume with Last-Event-ID.",
         querystring: StreamQuery,
-        response: errors(400, 401, 503),
+        response: errors(400, 401, 429, 503),
       },
     },
     (req, reply) => openStream(deps, heartbeat, req, reply),
@@ -113,11 +86,11 @@ const routes: Routes = async (app, { deps }) => {
         description: "The same stream at the origin document's path; the token must be the user's own.",
         params: Type.Object({ user_id: UserId }),
         querystring: StreamQuery,
-        response: errors(400, 401, 403, 503),
+        response: errors(400, 401, 403, 429, 503),
       },
     },
     (req, reply) => {
-      if (req.params.user_id !== streamUser(req)) {
+      if (req.params.user_id !== streamOwner(req).userId) {
         throw new ApiError('forbidden', 'This stream belongs to another user.');
       }
       return openStream(deps, heartbeat, req, reply);

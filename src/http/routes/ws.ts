@@ -9,12 +9,12 @@ import { react } from '../../chat/reactions.ts';
 import { Uuid } from '../../contract/schemas.ts';
 import { describeIssue, strictAjv } from '../../contract/validation.ts';
 import { ApiError } from '../../errors.ts';
-import { ephemeral, RESET_REASON } from '../../realtime/event.ts';
 import { headPos } from '../../realtime/log.ts';
-import { WsSubscriber } from '../../transports/ws.ts';
+import type { StreamSession } from '../../transports/session.ts';
+import { WsTransport } from '../../transports/ws.ts';
 import type { HttpDeps } from '../deps.ts';
 import { toApiError } from '../errors.ts';
-import { resumePoint } from './stream.ts';
+import { resumePoint, streamOwner } from './stream.ts';
 import type { Routes } from './types.ts';
 
 const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()]));
@@ -75,56 +75,45 @@ async function perform(deps: HttpDeps, actor: Actor, msg: Ops[keyof Ops]): Promi
 
 function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
   const actor = req.actor;
-  const userId = actor.kind === 'user' ? actor.userId : '';
-  const sub = new WsSubscriber(userId, socket, deps.config.maxBufferedBytes, deps.metrics);
-  let attached: 'no' | 'attaching' | 'yes' = 'no';
-  let alive = true;
-  const ack = (ref: string | number | null, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) =>
-    sub.write(JSON.stringify({ op: 'ack', ref, ...body }));
-
-  const attach = async (resumeFrom: number | undefined, asked: boolean) => {
-    attached = 'attaching';
-    try {
-      await deps.hub.attach(sub, resumeFrom, (info) => {
-        const resumed = asked && info.resumed;
-        sub.write(ephemeral('connection', null, { user_id: userId, node_id: deps.config.nodeId, resumed }).json);
-        if (info.reset) {
-          sub.write(ephemeral('reset', null, { reason: RESET_REASON }).json);
-        }
-      });
-      if (sub.closed) return;
-      attached = 'yes';
-      deps.metrics.openStreams.labels('ws').inc();
-      void deps.presence.connected(userId);
-    } catch (err) {
-      req.log.warn({ err: (err as Error).message }, 'websocket stream could not start');
-      sub.close('unavailable, retry');
-    }
+  const transport = new WsTransport(socket, deps.config.sseHeartbeatMs);
+  let session: StreamSession;
+  try {
+    session = deps.streams.open(streamOwner(req), transport);
+  } catch (err) {
+    // The cap was checked before the upgrade; streams opened since then took the last places.
+    socket.close(1008, toApiError(err).message.slice(0, 120));
+    return;
+  }
+  const ack = (ref: string | number | null, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) => {
+    if (session.closed) return;
+    // A client that sends ops and never reads the acks is a slow consumer like any other.
+    if (transport.buffered > deps.config.maxBufferedBytes) return session.close('slow_consumer');
+    transport.text(JSON.stringify({ op: 'ack', ref, ...body }));
+  };
+  let started = false;
+  const start = (from: number | undefined, asked: boolean) => {
+    started = true;
+    return session.start(from, asked);
   };
 
   let grace: NodeJS.Timeout | undefined;
-  let fromUrl: number | undefined;
-  try {
-    fromUrl = resumePoint(req);
-  } catch (err) {
-    socket.close(1008, toApiError(err).message.slice(0, 100));
-    return;
-  }
+  const fromUrl = (req as FastifyRequest & { resumeFrom?: number }).resumeFrom;
   // Without ?last_event_id the client may still send a first `resume`. Meanwhile nothing is sent,
   // and the stream's start is fixed now, at the head of the log: if no resume comes it starts from
   // there (replaying what committed during the wait), so a message sent just after connecting is
   // not missed.
   const startHead = fromUrl === undefined ? headPos(deps.chat.sql) : undefined;
   startHead?.catch(() => {});
-  if (fromUrl !== undefined) void attach(fromUrl, true);
+  if (fromUrl !== undefined) void start(fromUrl, true);
   else {
     grace = setTimeout(() => {
       startHead!.then(
-        (head) => attach(head, false),
-        () => sub.close('unavailable, retry'),
+        (head) => start(head, false),
+        () => session.close('unavailable'),
       );
     }, RESUME_GRACE_MS);
   }
+  transport.onClose(() => clearTimeout(grace));
 
   const onFrame = (raw: RawData, isBinary: boolean) => {
     let msg: unknown;
@@ -149,7 +138,7 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
     const typed = msg as Ops[keyof Ops];
     if (typed.op === 'resume') {
       // A resume replays from the log before anything newer, so it must come before the stream starts.
-      if (attached !== 'no') {
+      if (started) {
         ack(ref, {
           ok: false,
           error: { code: 'conflict', message: 'The stream has started; reconnect with ?last_event_id to resume.' },
@@ -157,7 +146,7 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
         return;
       }
       clearTimeout(grace);
-      void attach(typed.last_event_id, true).then(() => ack(ref, { ok: true }));
+      void start(typed.last_event_id, true).then(() => ack(ref, { ok: true }));
       return;
     }
     perform(deps, actor, typed).then(
@@ -179,27 +168,6 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
       ack(null, { ok: false, error: { code: 'internal', message: 'Something went wrong on our side.' } });
     }
   });
-  socket.on('pong', () => {
-    alive = true;
-  });
-  const pinger = setInterval(() => {
-    if (!alive) return socket.terminate();
-    alive = false;
-    socket.ping();
-  }, deps.config.sseHeartbeatMs);
-  pinger.unref();
-  socket.on('close', () => {
-    clearTimeout(grace);
-    clearInterval(pinger);
-    sub.closed = true;
-    deps.hub.detach(sub);
-    if (attached === 'yes') {
-      deps.metrics.openStreams.labels('ws').dec();
-      void deps.presence.disconnected(userId);
-    }
-    attached = 'no';
-  });
-  socket.on('error', () => socket.terminate());
 }
 
 const routes: Routes = async (app, { deps }) => {
@@ -213,9 +181,12 @@ const routes: Routes = async (app, { deps }) => {
           'The event stream over WebSocket, both ways. Ops: send, typing, read, react, unreact, resume, ping; each answered by an ack.',
         hide: false,
       },
-      preValidation: async () => {
+      // Refused with an HTTP status before the upgrade: a bad resume point, no room, shutting down.
+      preValidation: async (req) => {
         if (deps.draining())
           throw new ApiError('unavailable', 'This node is shutting down; connect again.', undefined, 1);
+        (req as FastifyRequest & { resumeFrom?: number }).resumeFrom = resumePoint(req);
+        deps.streams.assertRoom(streamOwner(req).userId);
       },
     },
     (socket, req) => handle(deps, socket, req),
