@@ -1,4 +1,4 @@
--- Parley schema, generated from db/migrations by `npm run sql:bundle`. Run with:
+-- Parley schema, generated from db/migrations and db/live by `npm run sql:bundle`. Run with:
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f db/parley.sql
 -- It is the same schema `npx parley migrate` creates, and records the same versions.
 BEGIN;
@@ -909,4 +909,629 @@ LANGUAGE sql STABLE ROWS 50 AS $$
        GROUP BY g.message_id) r ON r.message_id = a.message_id
 $$;
 INSERT INTO parley_migrations (version, name) VALUES (9, 'page_extras');
+
+-- 0010_one_event_path.sql
+-- One path for every durable event, and notifications PostgreSQL vouches for.
+--
+-- Until now reactions, memberships, read receipts and channels appended their events row by row at
+-- commit (parley_append_event) and sent an empty notification that made every node read the log;
+-- messages were staged per statement and flushed with their events in the notification. Now every
+-- table stages its events per statement into event_pending and the one flush (db/live) moves them
+-- into the log at commit: membership events carry their subject, so they travel inline too.
+--
+-- Notifications on parley_events are signed with a key only Parley's role can read: PostgreSQL
+-- lets any login NOTIFY any channel, so a node believes a notification only if its HMAC verifies.
+-- The key is 32 random bytes; the flush needs it padded for HMAC-SHA256 (block size 64), which SQL
+-- cannot XOR cheaply at every commit, so the inner and outer padded keys are kept beside it.
+
+ALTER TABLE event_pending ADD COLUMN subject_user_id text;
+
+CREATE TABLE parley_keys (
+  name       text PRIMARY KEY,
+  key        bytea NOT NULL CHECK (octet_length(key) = 32),
+  ipad       bytea NOT NULL,
+  opad       bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON parley_keys FROM PUBLIC;
+
+DO $$
+DECLARE
+  -- gen_random_uuid() is core PostgreSQL (13+) and cryptographically random: two of them give
+  -- 244 random bits, without requiring pgcrypto.
+  v_key bytea := decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex');
+  v_block bytea := v_key || decode(repeat('00', 32), 'hex');
+  v_ipad bytea := v_block;
+  v_opad bytea := v_block;
+BEGIN
+  FOR i IN 0..63 LOOP
+    v_ipad := set_byte(v_ipad, i, get_byte(v_block, i) # 54);  -- 0x36
+    v_opad := set_byte(v_opad, i, get_byte(v_block, i) # 92);  -- 0x5c
+  END LOOP;
+  INSERT INTO parley_keys (name, key, ipad, opad) VALUES ('notify', v_key, v_ipad, v_opad);
+END
+$$;
+
+-- The row triggers of the old path; their statement-level successors are in db/live/triggers.sql.
+DROP TRIGGER message_reactions_notify ON message_reactions;
+DROP TRIGGER channel_members_notify ON channel_members;
+DROP TRIGGER channels_notify ON channels;
+DROP FUNCTION parley_append_event(text, uuid, text, text[], jsonb, text);
+DROP FUNCTION notify_reaction_change();
+DROP FUNCTION parley_member_change();
+DROP FUNCTION parley_channel_change();
+INSERT INTO parley_migrations (version, name) VALUES (10, 'one_event_path');
+
+-- db/live/json.sql
+-- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
+
+-- ISO 8601 in UTC with milliseconds, whatever the writer's TimeZone setting. STABLE (to_char is), so
+-- the planner inlines it instead of calling it for every timestamp of every message.
+CREATE OR REPLACE FUNCTION parley_ts(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+CREATE OR REPLACE FUNCTION parley_attachment_json(a attachments) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('id', a.id, 'file_url', '/api/v1/attachments/' || a.id, 'file_name', a.file_name,
+                            'file_type', a.file_type, 'file_size', a.file_size)
+$$;
+
+-- The Message with its attachments and reactions given: inlinable (no subqueries), so a set-based
+-- caller pays for no function call per row. A deleted message shows neither.
+CREATE OR REPLACE FUNCTION parley_message_json_with(m channel_messages, p_attachments jsonb, p_reactions jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', m.id,
+    'channel_id', m.channel_id,
+    'user_id', m.user_id,
+    'content', m.content,
+    'parent_message_id', m.parent_message_id,
+    'thread_reply_count', m.thread_reply_count,
+    'last_reply_at', parley_ts(m.last_reply_at),
+    'mentions', to_jsonb(m.mentions),
+    'attachments', CASE WHEN m.deleted_at IS NOT NULL THEN '[]'::jsonb ELSE coalesce(p_attachments, '[]'::jsonb) END,
+    'reactions', CASE WHEN m.deleted_at IS NOT NULL THEN '[]'::jsonb ELSE coalesce(p_reactions, '[]'::jsonb) END,
+    'created_at', parley_ts(m.created_at),
+    'edited_at', parley_ts(m.edited_at),
+    'deleted_at', parley_ts(m.deleted_at))
+$$;
+
+-- The attachments and reactions of a page of messages: one scan per table over all their ids,
+-- grouped by message (a SQL function with one SELECT, inlined where it is joined LATERAL).
+-- Reactions: one entry per emoji, in the order each emoji was first used, its users in the order
+-- they reacted.
+CREATE OR REPLACE FUNCTION parley_page_extras(p_ids uuid[]) RETURNS TABLE (message_id uuid, attachments jsonb, reactions jsonb)
+LANGUAGE sql STABLE ROWS 50 AS $$
+  SELECT coalesce(a.message_id, r.message_id), a.j, r.j
+    FROM (SELECT a.message_id, jsonb_agg(parley_attachment_json(a) ORDER BY a.created_at, a.id) AS j
+            FROM attachments a WHERE a.message_id = ANY (p_ids) GROUP BY a.message_id) a
+    FULL JOIN (
+      SELECT g.message_id, jsonb_agg(jsonb_build_object('emoji', g.emoji, 'count', g.n, 'user_ids', to_jsonb(g.users))
+                                     ORDER BY g.first_at, g.emoji) AS j
+        FROM (SELECT message_id, emoji, count(*) AS n, array_agg(user_id ORDER BY created_at, user_id) AS users,
+                     min(created_at) AS first_at
+                FROM message_reactions WHERE message_id = ANY (p_ids) GROUP BY message_id, emoji) g
+       GROUP BY g.message_id) r ON r.message_id = a.message_id
+$$;
+
+-- One message's attachments and reactions: the same shapes as parley_page_extras, written for one
+-- id so the single-message path (edits, reactions, the update trigger) stays an index probe. A
+-- test holds a page equal to each of its messages alone.
+CREATE OR REPLACE FUNCTION parley_message_extras(p_message uuid) RETURNS TABLE (attachments jsonb, reactions jsonb)
+LANGUAGE sql STABLE ROWS 1 AS $$
+  SELECT
+    (SELECT jsonb_agg(parley_attachment_json(a) ORDER BY a.created_at, a.id)
+       FROM attachments a WHERE a.message_id = p_message),
+    (SELECT jsonb_agg(jsonb_build_object('emoji', r.emoji, 'count', r.n, 'user_ids', to_jsonb(r.users))
+                      ORDER BY r.first_at, r.emoji)
+       FROM (SELECT emoji, count(*) AS n, array_agg(user_id ORDER BY created_at, user_id) AS users,
+                    min(created_at) AS first_at
+               FROM message_reactions WHERE message_id = p_message GROUP BY emoji) r)
+$$;
+
+CREATE OR REPLACE FUNCTION parley_message_json(m channel_messages) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT parley_message_json_with(m, x.attachments, x.reactions) FROM parley_message_extras(m.id) x
+$$;
+
+CREATE OR REPLACE FUNCTION parley_channel_json(c channels) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', c.id,
+    'type', c.type,
+    'name', c.name,
+    'description', c.description,
+    'created_by', c.created_by,
+    'created_at', parley_ts(c.created_at),
+    'updated_at', parley_ts(c.updated_at),
+    -- Derived rather than stored: a per-message UPDATE of the channel row would serialise writers.
+    'last_message_at', parley_ts((SELECT m.created_at FROM channel_messages m
+                                   WHERE m.channel_id = c.id ORDER BY m.seq DESC LIMIT 1)),
+    'member_count', c.member_count,
+    'is_archived', c.is_archived)
+$$;
+
+-- db/live/event-log.sql
+-- The one way a durable event enters the log. Every table's statement triggers stage their events
+-- in event_pending (UNLOGGED: its rows never outlive their transaction), the first row of each
+-- statement's batch queues this flush, and at commit it runs under one advisory lock: that lock,
+-- held from here to the end of the commit, is what makes pos follow commit order.
+--
+-- It announces the events twice:
+-- * on the contract's channels, channel_<id> and the table's own (channel_messages,
+--   message_reactions), the compact {type, id, channel_id, pos} other programs may LISTEN to;
+-- * on parley_events, the events themselves for Parley's nodes, in parts of under 7,000 bytes
+--   (NOTIFY's limit is 8,000), each signed:
+--     "v2 " base64(HMAC-SHA256(key, body)) "\n" body
+--   body: one line per event, tab-separated: pos, type, channel_id, subject (a JSON string, or ''),
+--   targets (a JSON array, or ''), ts, data (jsonb text). JSON escapes tabs and line breaks, so no
+--   value can run into the next field or line. A node dispatches a part only if its MAC verifies
+--   and it continues exactly from the last pos the node dispatched; anything else is read from the
+--   log, which stays the truth. An event too big for any part ends the parts with '' ("look").
+--
+-- HMAC-SHA256 (RFC 2104) from PostgreSQL's own sha256(), given the key XORed with ipad and opad:
+-- a part of the notification as "v2 <base64 MAC>\n<body>". Holds no secret itself.
+CREATE OR REPLACE FUNCTION parley_signed(p_body text, p_ipad bytea, p_opad bytea) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'v2 ' || encode(sha256(p_opad || sha256(p_ipad || convert_to(p_body, 'UTF8'))), 'base64') || E'\n' || p_body
+$$;
+
+-- SECURITY DEFINER: the key is readable by Parley's role only (parley_keys), and a program with
+-- table privileges writing as another role must still produce signed notifications.
+CREATE OR REPLACE FUNCTION parley_flush_batch() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  v_lines text[];
+  v_line text;
+  v_part text := '';
+  v_ipad bytea;
+  v_opad bytea;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7238461509124);
+  SELECT ipad, opad INTO v_ipad, v_opad FROM parley_keys WHERE name = 'notify';
+  -- nextval and clock_timestamp in the select list are evaluated after WHERE and ORDER BY: pos
+  -- follows ord, and an event that resolved to nothing draws no pos.
+  WITH moved AS (
+    DELETE FROM event_pending WHERE batch = NEW.batch RETURNING *
+  ), resolved AS (
+    -- channel_created is staged with the INSERT of the channel, but is about the channel as the
+    -- transaction leaves it: its members (added by later statements) are its audience.
+    SELECT m.ord, m.type, m.channel_id, m.subject_user_id, m.object_id, m.notify_channel,
+           CASE WHEN m.type = 'channel_created' THEN
+             (SELECT coalesce(array_agg(cm.user_id ORDER BY cm.user_id), '{}') FROM channel_members cm
+               WHERE cm.channel_id = m.channel_id)
+           ELSE m.target_user_ids END AS target_user_ids,
+           CASE WHEN m.type = 'channel_created' THEN
+             (SELECT parley_channel_json(c) FROM channels c WHERE c.id = m.channel_id)
+           ELSE m.data END AS data
+      FROM moved m
+  ), numbered AS (
+    SELECT r.*, nextval('event_log_pos_seq') AS pos, clock_timestamp() AS at
+      FROM resolved r WHERE r.data IS NOT NULL ORDER BY r.ord
+  ), logged AS (
+    INSERT INTO event_log (pos, type, channel_id, subject_user_id, target_user_ids, data, created_at)
+    SELECT pos, type, channel_id, subject_user_id, target_user_ids, data, at FROM numbered
+  )
+  SELECT array_agg(concat_ws(E'\t', sent.pos, sent.type, sent.channel_id,
+                             coalesce(to_json(sent.subject_user_id)::text, ''),
+                             coalesce(to_json(sent.target_user_ids)::text, ''), parley_ts(sent.at), sent.data::text)
+                   ORDER BY sent.pos)
+    INTO v_lines
+    FROM (
+      SELECT n.*, pg_notify('channel_' || n.channel_id::text, p.payload) AS a,
+             CASE WHEN n.notify_channel IS NOT NULL THEN pg_notify(n.notify_channel, p.payload) END AS b
+        FROM numbered n
+       CROSS JOIN LATERAL (SELECT json_build_object('type', n.type, 'id', n.object_id, 'channel_id', n.channel_id,
+                                                    'pos', n.pos)::text AS payload) p
+       ORDER BY n.pos) sent;
+  IF v_lines IS NULL THEN
+    RETURN NULL;
+  END IF;
+  FOREACH v_line IN ARRAY v_lines LOOP
+    IF octet_length(v_line) > 6900 THEN
+      -- Too big for any notification: send what is packed, then "look" for this one and the rest.
+      IF v_part <> '' THEN
+        PERFORM pg_notify('parley_events', parley_signed(v_part, v_ipad, v_opad));
+      END IF;
+      PERFORM pg_notify('parley_events', '');
+      RETURN NULL;
+    END IF;
+    IF v_part <> '' AND octet_length(v_part) + 1 + octet_length(v_line) > 6900 THEN
+      PERFORM pg_notify('parley_events', parley_signed(v_part, v_ipad, v_opad));
+      v_part := '';
+    END IF;
+    v_part := CASE WHEN v_part = '' THEN v_line ELSE v_part || E'\n' || v_line END;
+  END LOOP;
+  PERFORM pg_notify('parley_events', parley_signed(v_part, v_ipad, v_opad));
+  RETURN NULL;
+END
+$$;
+
+-- Runs as its owner; pin where it looks names up (its own schema, temporary objects last), and let
+-- nobody call it but the trigger.
+DO $$ BEGIN
+  EXECUTE format('ALTER FUNCTION parley_flush_batch() SET search_path = pg_catalog, %I, pg_temp', current_schema());
+END $$;
+REVOKE ALL ON FUNCTION parley_flush_batch() FROM PUBLIC;
+
+-- db/live/messages.sql
+-- Message events, staged per statement (db/live/event-log.sql moves them into the log at commit).
+-- Built set-based from the statement's transition tables, outside the ordering lock: building a
+-- message's JSON inside it, row by row, cost every writer of the database ~180 µs a message.
+
+-- One function for the three statement triggers (the contract names it). Within a statement, events
+-- follow seq; a message's mention events follow the message.
+CREATE OR REPLACE FUNCTION notify_message_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    -- A new message has no reactions yet; attachments may be linked by the same statement.
+    WITH n AS (
+      SELECT r.*, parley_message_json_with(ROW(r.*)::channel_messages, att.j, NULL) AS j
+        FROM new_rows r
+        LEFT JOIN LATERAL (SELECT jsonb_agg(parley_attachment_json(a) ORDER BY a.created_at, a.id) AS j
+                             FROM attachments a WHERE a.message_id = r.id) att ON true
+    ), e AS (
+      SELECT n.seq, NULL::text AS target, 'new_message' AS type, n.channel_id, n.j AS data, n.id,
+             'channel_messages' AS notify
+        FROM n
+      UNION ALL
+      SELECT n.seq, u.u, 'mention', n.channel_id, n.j, n.id, NULL
+        FROM n
+       CROSS JOIN LATERAL (
+         SELECT DISTINCT x AS u FROM unnest(n.mentions) AS x
+          WHERE x <> n.user_id
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x)) u
+       WHERE cardinality(n.mentions) > 0
+    )
+    INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
+    SELECT v_batch, row_number() OVER (ORDER BY e.seq, e.target NULLS FIRST) = 1, e.type, e.channel_id,
+           CASE WHEN e.target IS NULL THEN NULL ELSE ARRAY[e.target] END, e.data, e.id::text, e.notify
+      FROM e ORDER BY e.seq, e.target NULLS FIRST;
+
+  ELSIF TG_OP = 'UPDATE' THEN
+    v_batch := nextval('event_pending_batch_seq');
+    WITH c AS (
+      SELECT n.*, o.mentions AS old_mentions,
+             CASE
+               WHEN n.deleted_at IS NOT NULL AND o.deleted_at IS NULL THEN 'message_deleted'
+               WHEN n.deleted_at IS NOT NULL THEN NULL -- a deleted message changing further is not news
+               WHEN n.content IS DISTINCT FROM o.content OR n.mentions IS DISTINCT FROM o.mentions
+                 OR n.edited_at IS DISTINCT FROM o.edited_at OR o.deleted_at IS NOT NULL THEN 'message_updated'
+               WHEN n.thread_reply_count IS DISTINCT FROM o.thread_reply_count
+                 OR n.last_reply_at IS DISTINCT FROM o.last_reply_at THEN 'thread_updated'
+             END AS type
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+    ), d AS (
+      SELECT c.seq, c.type, c.channel_id, c.id, c.user_id, c.mentions, c.old_mentions,
+             CASE c.type
+               WHEN 'message_deleted' THEN jsonb_build_object('message_id', c.id)
+               WHEN 'thread_updated' THEN jsonb_build_object('message_id', c.id, 'thread_reply_count',
+                                            c.thread_reply_count, 'last_reply_at', parley_ts(c.last_reply_at))
+               ELSE parley_message_json(m)
+             END AS data
+        FROM c JOIN channel_messages m ON m.id = c.id
+       WHERE c.type IS NOT NULL
+    ), e AS (
+      SELECT d.seq, NULL::text AS target, d.type, d.channel_id, d.data, d.id, 'channel_messages' AS notify FROM d
+      UNION ALL
+      -- A mention event goes to each newly mentioned member (not the author, not non-members).
+      SELECT d.seq, u.u, 'mention', d.channel_id, d.data, d.id, NULL
+        FROM d
+       CROSS JOIN LATERAL (
+         SELECT DISTINCT x AS u FROM unnest(d.mentions) AS x
+          WHERE x <> d.user_id AND NOT (x = ANY (d.old_mentions))
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x)) u
+       WHERE d.type = 'message_updated' AND cardinality(d.mentions) > 0
+    )
+    INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
+    SELECT v_batch, row_number() OVER (ORDER BY e.seq, e.target NULLS FIRST) = 1, e.type, e.channel_id,
+           CASE WHEN e.target IS NULL THEN NULL ELSE ARRAY[e.target] END, e.data, e.id::text, e.notify
+      FROM e ORDER BY e.seq, e.target NULLS FIRST;
+
+  ELSE -- DELETE
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
+    SELECT v_batch, row_number() OVER (ORDER BY o.seq) = 1, 'message_deleted', o.channel_id, NULL,
+           jsonb_build_object('message_id', o.id), o.id::text, 'channel_messages'
+      FROM old_rows o ORDER BY o.seq;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- Thread counters, per statement. Named to run after the notify trigger of the same statement, so a
+-- reply's new_message comes before its parent's thread_updated.
+CREATE OR REPLACE FUNCTION parley_thread_counts() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF EXISTS (SELECT 1 FROM new_rows WHERE parent_message_id IS NOT NULL) THEN
+      UPDATE channel_messages p
+         SET thread_reply_count = p.thread_reply_count + r.n,
+             last_reply_at = greatest(p.last_reply_at, r.last_at)
+        FROM (SELECT parent_message_id AS id, count(*) AS n, max(created_at) AS last_at
+                FROM new_rows WHERE parent_message_id IS NOT NULL GROUP BY parent_message_id) r
+       WHERE p.id = r.id;
+    END IF;
+  ELSIF EXISTS (SELECT 1 FROM old_rows WHERE parent_message_id IS NOT NULL) THEN
+    UPDATE channel_messages p
+       SET thread_reply_count = greatest(p.thread_reply_count - r.n, 0)
+      FROM (SELECT parent_message_id AS id, count(*) AS n
+              FROM old_rows WHERE parent_message_id IS NOT NULL GROUP BY parent_message_id) r
+     WHERE p.id = r.id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- A reply must belong to a top-level message of the same channel (threads are one level deep).
+CREATE OR REPLACE FUNCTION parley_check_parent() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.parent_message_id IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM channel_messages p
+       WHERE p.id = NEW.parent_message_id AND p.channel_id = NEW.channel_id AND p.parent_message_id IS NULL) THEN
+    RAISE EXCEPTION 'parent message % is not a top-level message of channel %', NEW.parent_message_id, NEW.channel_id
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- db/live/reactions.sql
+-- Reaction events, staged per statement like every durable event (db/live/event-log.sql). A
+-- reaction whose message is gone (deleted with it) is not news: message_deleted says enough.
+CREATE OR REPLACE FUNCTION notify_reaction_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id, notify_channel)
+    SELECT v_batch, row_number() OVER w = 1, 'message_reaction', m.channel_id,
+           jsonb_build_object('message_id', r.message_id, 'user_id', r.user_id, 'emoji', r.emoji),
+           r.message_id::text, 'message_reactions'
+      FROM new_rows r JOIN channel_messages m ON m.id = r.message_id
+    WINDOW w AS (ORDER BY r.created_at, r.message_id, r.emoji, r.user_id)
+     ORDER BY r.created_at, r.message_id, r.emoji, r.user_id;
+  ELSE
+    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id, notify_channel)
+    SELECT v_batch, row_number() OVER w = 1, 'reaction_removed', m.channel_id,
+           jsonb_build_object('message_id', r.message_id, 'user_id', r.user_id, 'emoji', r.emoji),
+           r.message_id::text, 'message_reactions'
+      FROM old_rows r JOIN channel_messages m ON m.id = r.message_id
+    WINDOW w AS (ORDER BY r.created_at, r.message_id, r.emoji, r.user_id)
+     ORDER BY r.created_at, r.message_id, r.emoji, r.user_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- db/live/members.sql
+-- Membership: joins, leaves and read receipts are durable events of the channel, staged per
+-- statement (db/live/event-log.sql). Joins and leaves name their subject: replay rebuilds a
+-- user's membership at any pos from them, and nodes apply them to their membership index.
+CREATE OR REPLACE FUNCTION parley_member_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, subject_user_id, data, object_id)
+    SELECT v_batch, row_number() OVER w = 1, 'member_joined', n.channel_id, n.user_id,
+           jsonb_build_object('user_id', n.user_id, 'role', n.role), n.user_id
+      FROM new_rows n
+    WINDOW w AS (ORDER BY n.joined_at, n.channel_id, n.user_id)
+     ORDER BY n.joined_at, n.channel_id, n.user_id;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, subject_user_id, data, object_id)
+    SELECT v_batch, row_number() OVER w = 1, 'member_left', o.channel_id, o.user_id,
+           jsonb_build_object('user_id', o.user_id, 'role', o.role), o.user_id
+      FROM old_rows o
+    WINDOW w AS (ORDER BY o.joined_at, o.channel_id, o.user_id)
+     ORDER BY o.joined_at, o.channel_id, o.user_id;
+  ELSE
+    IF NOT EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o USING (channel_id, user_id)
+                    WHERE n.last_read_message_id IS DISTINCT FROM o.last_read_message_id
+                      AND n.last_read_message_id IS NOT NULL) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id)
+    SELECT v_batch, row_number() OVER w = 1, 'read_receipt', n.channel_id,
+           jsonb_build_object('user_id', n.user_id, 'message_id', n.last_read_message_id,
+                              'read_at', parley_ts(coalesce(n.last_read_at, now()))), n.user_id
+      FROM new_rows n JOIN old_rows o USING (channel_id, user_id)
+     WHERE n.last_read_message_id IS DISTINCT FROM o.last_read_message_id AND n.last_read_message_id IS NOT NULL
+    WINDOW w AS (ORDER BY n.channel_id, n.user_id)
+     ORDER BY n.channel_id, n.user_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- Kept by a trigger so that GET /channels needs no aggregate per channel.
+CREATE OR REPLACE FUNCTION parley_member_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    UPDATE channels SET member_count = member_count + 1 WHERE id = NEW.channel_id;
+  ELSE
+    UPDATE channels SET member_count = greatest(member_count - 1, 0) WHERE id = OLD.channel_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- A read position written by SQL names a message; keep the seq used by unread counts in step.
+CREATE OR REPLACE FUNCTION parley_read_seq() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.last_read_message_id IS DISTINCT FROM OLD.last_read_message_id THEN
+    NEW.last_read_seq := coalesce(
+      (SELECT seq FROM channel_messages WHERE id = NEW.last_read_message_id AND channel_id = NEW.channel_id), 0);
+    NEW.last_read_at := coalesce(NEW.last_read_at, now());
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- db/live/channels.sql
+-- Channel events, staged per statement (db/live/event-log.sql). channel_created is completed by
+-- the flush at commit: its audience is the members the creating transaction leaves.
+CREATE OR REPLACE FUNCTION parley_channel_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id)
+    SELECT v_batch, row_number() OVER w = 1, 'channel_created', n.id, '{}'::jsonb, n.id::text
+      FROM new_rows n
+    WINDOW w AS (ORDER BY n.created_at, n.id)
+     ORDER BY n.created_at, n.id;
+  ELSE
+    IF NOT EXISTS (
+        SELECT 1 FROM new_rows n JOIN old_rows o USING (id)
+         WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
+            OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type) THEN
+      RETURN NULL;
+    END IF;
+    v_batch := nextval('event_pending_batch_seq');
+    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id)
+    SELECT v_batch, row_number() OVER w = 1, 'channel_updated', n.id, parley_channel_json(ROW(n.*)::channels), n.id::text
+      FROM new_rows n JOIN old_rows o USING (id)
+     WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
+        OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type
+    WINDOW w AS (ORDER BY n.id)
+     ORDER BY n.id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION parley_channel_touch() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.name IS DISTINCT FROM OLD.name OR NEW.description IS DISTINCT FROM OLD.description
+     OR NEW.is_archived IS DISTINCT FROM OLD.is_archived THEN
+    NEW.updated_at := now();
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- db/live/triggers.sql
+-- Every trigger of Parley's tables. Triggers of one table and timing fire in name order, which some
+-- of these rely on (a message's new_message before its parent's thread_updated).
+
+-- channel_messages
+DROP TRIGGER IF EXISTS channel_messages_check_parent ON channel_messages;
+CREATE TRIGGER channel_messages_check_parent
+  BEFORE INSERT OR UPDATE OF parent_message_id, channel_id ON channel_messages
+  FOR EACH ROW WHEN (NEW.parent_message_id IS NOT NULL) EXECUTE FUNCTION parley_check_parent();
+DROP TRIGGER IF EXISTS channel_messages_notify_insert ON channel_messages;
+CREATE TRIGGER channel_messages_notify_insert
+  AFTER INSERT ON channel_messages REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_message_change();
+DROP TRIGGER IF EXISTS channel_messages_notify_update ON channel_messages;
+CREATE TRIGGER channel_messages_notify_update
+  AFTER UPDATE ON channel_messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_message_change();
+DROP TRIGGER IF EXISTS channel_messages_notify_delete ON channel_messages;
+CREATE TRIGGER channel_messages_notify_delete
+  AFTER DELETE ON channel_messages REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_message_change();
+DROP TRIGGER IF EXISTS channel_messages_thread_counts_insert ON channel_messages;
+CREATE TRIGGER channel_messages_thread_counts_insert
+  AFTER INSERT ON channel_messages REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_thread_counts();
+DROP TRIGGER IF EXISTS channel_messages_thread_counts_delete ON channel_messages;
+CREATE TRIGGER channel_messages_thread_counts_delete
+  AFTER DELETE ON channel_messages REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_thread_counts();
+
+-- message_reactions
+DROP TRIGGER IF EXISTS message_reactions_notify_insert ON message_reactions;
+CREATE TRIGGER message_reactions_notify_insert
+  AFTER INSERT ON message_reactions REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reaction_change();
+DROP TRIGGER IF EXISTS message_reactions_notify_delete ON message_reactions;
+CREATE TRIGGER message_reactions_notify_delete
+  AFTER DELETE ON message_reactions REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reaction_change();
+
+-- channel_members
+DROP TRIGGER IF EXISTS channel_members_count ON channel_members;
+CREATE TRIGGER channel_members_count
+  AFTER INSERT OR DELETE ON channel_members
+  FOR EACH ROW EXECUTE FUNCTION parley_member_count();
+DROP TRIGGER IF EXISTS channel_members_notify_insert ON channel_members;
+CREATE TRIGGER channel_members_notify_insert
+  AFTER INSERT ON channel_members REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_member_change();
+DROP TRIGGER IF EXISTS channel_members_notify_update ON channel_members;
+CREATE TRIGGER channel_members_notify_update
+  AFTER UPDATE ON channel_members REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_member_change();
+DROP TRIGGER IF EXISTS channel_members_notify_delete ON channel_members;
+CREATE TRIGGER channel_members_notify_delete
+  AFTER DELETE ON channel_members REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_member_change();
+DROP TRIGGER IF EXISTS channel_members_read_seq ON channel_members;
+CREATE TRIGGER channel_members_read_seq
+  BEFORE UPDATE OF last_read_message_id ON channel_members
+  FOR EACH ROW EXECUTE FUNCTION parley_read_seq();
+
+-- channels
+DROP TRIGGER IF EXISTS channels_notify_insert ON channels;
+CREATE TRIGGER channels_notify_insert
+  AFTER INSERT ON channels REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_channel_change();
+DROP TRIGGER IF EXISTS channels_notify_update ON channels;
+CREATE TRIGGER channels_notify_update
+  AFTER UPDATE ON channels REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_channel_change();
+DROP TRIGGER IF EXISTS channels_touch ON channels;
+CREATE TRIGGER channels_touch
+  BEFORE UPDATE ON channels
+  FOR EACH ROW EXECUTE FUNCTION parley_channel_touch();
+
+-- event_pending: the first staged row of each statement queues that statement's flush at commit.
+DROP TRIGGER IF EXISTS event_pending_flush ON event_pending;
+CREATE CONSTRAINT TRIGGER event_pending_flush
+  AFTER INSERT ON event_pending
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.head) EXECUTE FUNCTION parley_flush_batch();
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 1)
+  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

@@ -37,6 +37,12 @@ export function createMetrics() {
       help: 'Events dispatched straight from a notification, without reading the log',
       registers: [registry],
     }),
+    unverifiedNotifications: new Counter({
+      name: 'parley_listener_unverified_notifications_total',
+      help: 'Notifications ignored because their signature did not verify (forged, corrupted, or another format)',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
     replayedEvents: new Counter({
       name: 'parley_replayed_events_total',
       help: 'Events sent from the log to resuming streams',

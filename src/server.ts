@@ -5,15 +5,16 @@ import type { Config } from './config.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
+import { notifyKey } from './db/keys.ts';
 import { MessageWriter } from './db/message-writer.ts';
 import { migrate } from './db/migrate.ts';
 import { Users } from './db/users.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { EphemeralPublisher, parseEphemeral } from './realtime/ephemeral.ts';
+import { EphemeralInbox, EphemeralPublisher } from './realtime/ephemeral.ts';
 import { Hub } from './realtime/hub.ts';
-import { Listener } from './realtime/listener.ts';
+import { EPHEMERAL_CHANNEL, Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
@@ -54,8 +55,10 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     config.writeTimeoutMs,
     (err) => log.warn({ err: (err as Error).message }, 'message writer: database connection lost; using a new one'),
   );
+  let key: Uint8Array;
   try {
     await migrate(sql, (m) => log.info(m));
+    key = await notifyKey(sql);
   } catch (err) {
     await sql.end({ timeout: 1 });
     await writerConn.end(1);
@@ -69,7 +72,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   const metrics = createMetrics();
   // A starting stream's replay waits for its socket above a quarter of the slow-consumer limit.
   const hub = new Hub(sql, metrics, { highWater: config.maxBufferedBytes / 4, stallMs: config.streamStallMs });
-  const publisher = new EphemeralPublisher(sql, log);
+  const publisher = new EphemeralPublisher(sql, log, key);
+  const inbox = new EphemeralInbox(key);
   const typing = new Typing(sql, publisher, hub);
   const presence = new Presence(sql, publisher, hub, log, {
     nodeId: config.nodeId,
@@ -77,12 +81,14 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     heartbeatMs: config.heartbeatMs,
     graceMs: config.presenceGraceMs,
   });
-  const listener = new Listener(databaseUrl, sql, hub, config.nodeId, log, metrics, (payload) => {
-    for (const m of parseEphemeral(payload)) {
+  const listener = new Listener(databaseUrl, sql, hub, config.nodeId, log, metrics, key, (payload) => {
+    const messages = inbox.open(payload);
+    if (!messages) return metrics.unverifiedNotifications.labels(EPHEMERAL_CHANNEL).inc();
+    for (const m of messages) {
       if (m.type === 'typing' && m.channel_id) {
         typing.receive(m.channel_id, String(m.data.user_id), m.data.is_typing === true);
       } else if (m.type === 'presence') {
-        presence.receive(m.data as never).catch(() => {});
+        presence.receive(m.data as { user_id: string; online: boolean; last_seen_at: string | null }).catch(() => {});
       }
     }
   });

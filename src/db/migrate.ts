@@ -1,10 +1,39 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from './client.ts';
+import { LOCKS } from './locks.ts';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'db', 'migrations');
-const LOCK_KEY = 7238461509125;
+export const LIVE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'db', 'live');
+const LOCK_KEY = LOCKS.migrations;
+
+/**
+ * The live definitions (db/live): every function and trigger, in the order they must be created
+ * (SQL functions are checked against what they call when created). Applied after the migrations.
+ */
+const LIVE_FILES = ['json', 'event-log', 'messages', 'reactions', 'members', 'channels', 'triggers'];
+
+export interface Live {
+  revision: number;
+  /** sha256 of the files, as revision.json records it (a test holds the two together). */
+  sha256: string;
+  files: { name: string; sql: string }[];
+}
+
+export function loadLive(dir = LIVE_DIR): Live {
+  const files = LIVE_FILES.map((name) => ({ name, sql: readFileSync(join(dir, `${name}.sql`), 'utf8') }));
+  const recorded = JSON.parse(readFileSync(join(dir, 'revision.json'), 'utf8')) as { revision: number; sha256: string };
+  return { revision: recorded.revision, sha256: recorded.sha256, files };
+}
+
+/** The hash revision.json must record for these files. */
+export function liveHash(live: Pick<Live, 'files'>): string {
+  const h = createHash('sha256');
+  for (const f of live.files) h.update(`${f.name}\n${f.sql}\n`);
+  return h.digest('hex');
+}
 
 export interface Migration {
   version: number;
@@ -30,14 +59,18 @@ export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS parley_migrations (
 )`;
 
 /**
- * Applies pending migrations in order, each in its own transaction, under an advisory lock so that
- * several nodes starting at once apply each migration exactly once. Returns the versions applied.
+ * Applies pending migrations in order, then the live definitions if this code's revision is newer
+ * than the database's (or a migration ran: one may have dropped what they define), all in one
+ * transaction under an advisory lock, so that several nodes starting at once apply each migration
+ * exactly once. An older release starting after a newer one changes nothing. Returns the
+ * migration versions applied.
  */
 export async function migrate(
   sql: Sql,
   log?: (msg: string) => void,
-  /** What this code knows; tests pass a prefix to stand in for an older release. */
+  /** What this code knows; tests pass a prefix (and no live definitions) for an older release. */
   migrations: Migration[] = loadMigrations(),
+  live: Live | null = loadLive(),
 ): Promise<number[]> {
   const applied: number[] = [];
   await sql.begin(async (tx) => {
@@ -53,6 +86,19 @@ export async function migrate(
       applied.push(m.version);
       log?.(`applied migration ${m.version} ${m.name}`);
     }
+    if (!live) return;
+    const newest = Math.max(...done, ...applied);
+    const known = Math.max(0, ...migrations.map((m) => m.version));
+    // A database a newer release has migrated is left to that release's definitions.
+    if (newest > known) return;
+    const [row] = await tx`SELECT value FROM parley_state WHERE key = 'live_revision'`;
+    const current = row ? Number(row.value) : 0;
+    if (applied.length === 0 && current >= live.revision) return;
+    for (const f of live.files) await tx.unsafe(f.sql);
+    await tx`
+      INSERT INTO parley_state (key, value) VALUES ('live_revision', ${live.revision})
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
+    log?.(`applied live definitions, revision ${live.revision}`);
   });
   return applied;
 }
@@ -60,7 +106,7 @@ export async function migrate(
 /** The standalone file for psql: every migration, plus the bookkeeping `migrate` would do. */
 export function bundleSql(): string {
   const parts = [
-    '-- Parley schema, generated from db/migrations by `npm run sql:bundle`. Run with:',
+    '-- Parley schema, generated from db/migrations and db/live by `npm run sql:bundle`. Run with:',
     '--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f db/parley.sql',
     '-- It is the same schema `npx parley migrate` creates, and records the same versions.',
     'BEGIN;',
@@ -72,6 +118,12 @@ export function bundleSql(): string {
     parts.push(`\n-- ${String(m.version).padStart(4, '0')}_${m.name}.sql`, m.sql.trim());
     parts.push(`INSERT INTO parley_migrations (version, name) VALUES (${m.version}, '${m.name}');`);
   }
+  const live = loadLive();
+  for (const f of live.files) parts.push(`\n-- db/live/${f.name}.sql`, f.sql.trim());
+  parts.push(
+    `INSERT INTO parley_state (key, value) VALUES ('live_revision', ${live.revision})`,
+    '  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;',
+  );
   parts.push('COMMIT;', '');
   return parts.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import { EPHEMERAL_CHANNEL } from './listener.ts';
+import { mac, verified } from './notification.ts';
 
 /** An ephemeral event as it crosses nodes: small, never logged. */
 export interface EphemeralMessage {
@@ -10,8 +11,16 @@ export interface EphemeralMessage {
 }
 
 const FLUSH_MS = 50;
-/** PostgreSQL caps a NOTIFY payload at 8000 bytes; stay clear of it. */
-const MAX_PAYLOAD = 7000;
+/** PostgreSQL caps a NOTIFY payload at 8000 bytes; stay clear of it (the signature line included). */
+const MAX_PAYLOAD = 6900;
+/** A signed payload older (or newer) than this is refused: a replay by someone who LISTENs. */
+const FRESH_MS = 60_000;
+
+/** "e1 <ms> <base64 HMAC of "<ms>\n<json>">\n<json>": signed by the node with the notify key. */
+function sign(key: Uint8Array, json: string): string {
+  const ts = String(Date.now());
+  return `e1 ${ts} ${mac(key, `${ts}\n${json}`)}\n${json}`;
+}
 
 /**
  * Batches a node's ephemeral events into at most one pg_notify per ~50 ms: every notifying commit
@@ -26,6 +35,7 @@ export class EphemeralPublisher {
   constructor(
     private readonly sql: Sql,
     private readonly log: Logger,
+    private readonly key: Uint8Array,
   ) {}
 
   /** Resolves once the event has been handed to PostgreSQL (rejects if it could not be). */
@@ -55,10 +65,11 @@ export class EphemeralPublisher {
       size += item.length + 1;
     }
     if (current.length) payloads.push(`[${current.join(',')}]`);
+    const signed = payloads.map((p) => sign(this.key, p));
     try {
       // One statement, so one commit (one commit-lock acquisition) for the batch, and no BEGIN: under
       // load postgres.js can pipeline a BEGIN onto a shared connection (porsager/postgres#823).
-      await this.sql`SELECT pg_notify(${EPHEMERAL_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`;
+      await this.sql`SELECT pg_notify(${EPHEMERAL_CHANNEL}, p) FROM unnest(${signed}::text[]) AS p`;
       for (const w of waiters) w.resolve();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'ephemeral events could not be published');
@@ -72,11 +83,44 @@ export class EphemeralPublisher {
   }
 }
 
-export function parseEphemeral(payload: string): EphemeralMessage[] {
-  try {
-    const parsed = JSON.parse(payload) as unknown;
-    return Array.isArray(parsed) ? (parsed as EphemeralMessage[]) : [];
-  } catch {
-    return [];
+/**
+ * Ephemeral events from any node (this one included), believed only when signed with the notify
+ * key, fresh, not seen before, and of the shape a node sends. Returns undefined for anything else.
+ */
+export class EphemeralInbox {
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly key: Uint8Array) {}
+
+  open(payload: string, now = Date.now()): EphemeralMessage[] | undefined {
+    const nl = payload.indexOf('\n');
+    const head = nl > 0 ? payload.slice(0, nl).split(' ') : [];
+    if (head.length !== 3 || head[0] !== 'e1') return undefined;
+    const [, ts, signature] = head as [string, string, string];
+    const json = payload.slice(nl + 1);
+    if (!/^\d{1,15}$/.test(ts) || Math.abs(now - Number(ts)) > FRESH_MS) return undefined;
+    if (this.seen.has(signature) || !verified(this.key, `${ts}\n${json}`, signature)) return undefined;
+    this.remember(signature, now);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      return undefined;
+    }
+    return Array.isArray(parsed) ? parsed.filter(wellFormed) : undefined;
   }
+
+  private remember(signature: string, now: number): void {
+    this.seen.set(signature, now);
+    if (this.seen.size < 1000) return;
+    for (const [s, at] of this.seen) if (now - at > 2 * FRESH_MS) this.seen.delete(s);
+  }
+}
+
+function wellFormed(m: unknown): m is EphemeralMessage {
+  const e = m as EphemeralMessage | null;
+  if (!e || typeof e !== 'object' || typeof e.data !== 'object' || e.data === null) return false;
+  if (typeof e.data.user_id !== 'string') return false;
+  if (e.type === 'typing') return typeof e.channel_id === 'string' && typeof e.data.is_typing === 'boolean';
+  return e.type === 'presence' && typeof e.data.online === 'boolean';
 }

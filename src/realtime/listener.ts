@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import { fromLogRow } from './event.ts';
 import type { Hub } from './hub.ts';
 import { headPos, readLog } from './log.ts';
-import { parsePayload } from './notification.ts';
+import { parseNotification } from './notification.ts';
 
 export type ListenerState = 'connecting' | 'listening' | 'reconnecting' | 'stopped';
 
@@ -37,6 +37,8 @@ export class Listener {
     private readonly nodeId: string,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** The notify key (parley_keys): only notifications signed with it are believed. */
+    private readonly key: Uint8Array,
     private readonly onEphemeral: (payload: string) => void,
   ) {}
 
@@ -139,17 +141,24 @@ export class Listener {
   }
 
   private notified(payload: string): void {
+    const n = parseNotification(payload, this.key);
+    if (n.kind === 'unverified') {
+      // Not from Parley's triggers (or not readable as such): nothing in it is believed, it moves
+      // nothing, and it does not even make the node read the log.
+      this.metrics.unverifiedNotifications.labels(EVENTS_CHANNEL).inc();
+      return;
+    }
     // Only while nothing else dispatches: a log read in flight may be about to pass these events.
-    if (payload && this.state === 'listening' && this.caughtUp && !this.reading) {
-      const rows = parsePayload(payload);
-      if (rows && rows[0]!.pos === this.lastPos + 1) {
+    if (n.kind === 'events' && this.state === 'listening' && this.caughtUp && !this.reading) {
+      const rows = n.rows;
+      if (rows[0]!.pos === this.lastPos + 1) {
         for (const row of rows) this.hub.dispatch(fromLogRow(row));
         this.lastPos = rows[rows.length - 1]!.pos;
         this.metrics.listenerPos.set(this.lastPos);
         this.metrics.notifiedEvents.inc(rows.length);
         return;
       }
-      if (rows && rows[rows.length - 1]!.pos <= this.lastPos) return; // already read from the log
+      if (rows[rows.length - 1]!.pos <= this.lastPos) return; // already read from the log
     }
     this.catchUp();
   }

@@ -1,8 +1,9 @@
 import { type Sql, limit as sqlLimit } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import type { Logger } from '../log.ts';
 
 const BATCH = 5_000;
-const LOCK_KEY = 7238461509126;
+const LOCK_KEY = LOCKS.retention;
 
 /**
  * Prunes the event log by age in small batches (short transactions, no long locks), recording how far

@@ -75,13 +75,13 @@ describe('parley migrate and doctor with DATABASE_URL', () => {
   });
 
   test('a disabled trigger is a [FAIL] too', async () => {
-    await db.sql`ALTER TABLE message_reactions DISABLE TRIGGER message_reactions_notify`;
+    await db.sql`ALTER TABLE message_reactions DISABLE TRIGGER message_reactions_notify_insert`;
     try {
       const r = await runCli(['doctor'], env());
       assert.notEqual(r.code, 0, r.stdout);
-      assert.match(r.stdout, /^\[FAIL\] Trigger Installation: trigger message_reactions_notify .* disabled/m);
+      assert.match(r.stdout, /^\[FAIL\] Trigger Installation: trigger message_reactions_notify_insert .* disabled/m);
     } finally {
-      await db.sql`ALTER TABLE message_reactions ENABLE TRIGGER message_reactions_notify`;
+      await db.sql`ALTER TABLE message_reactions ENABLE TRIGGER message_reactions_notify_insert`;
     }
   });
 

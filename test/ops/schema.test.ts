@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, type Sql } from '../../src/db/client.ts';
-import { bundleSql, loadMigrations, migrate } from '../../src/db/migrate.ts';
+import { LOCKS } from '../../src/db/locks.ts';
+import { bundleSql, liveHash, loadLive, loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { freshDatabase, sqlClient } from '../helpers/db.ts';
 import { ROOT } from './lib.ts';
 
@@ -54,6 +55,32 @@ function psql(url: string, file: string): { status: number | null; out: string }
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}${r.error ?? ''}` };
 }
+
+describe('db/live, the one current source of every function and trigger', () => {
+  test('revision.json records the hash of the files (after a change: npm run sql:bundle bumps the revision)', () => {
+    const live = loadLive();
+    assert.equal(live.sha256, liveHash(live));
+  });
+
+  test('no migration after 0010 defines a function or trigger: they live in db/live', () => {
+    for (const m of loadMigrations().filter((x) => x.version > 10)) {
+      assert.doesNotMatch(m.sql, /CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|TRIGGER|CONSTRAINT\s+TRIGGER)/i, m.name);
+    }
+  });
+
+  test("the event log's lock key is written once in SQL, and equals the one the code knows", () => {
+    const all =
+      loadLive()
+        .files.map((f) => f.sql)
+        .join('\n') +
+      loadMigrations()
+        .filter((m) => m.version >= 10)
+        .map((m) => m.sql)
+        .join('\n');
+    const keys = [...all.matchAll(/pg_advisory_xact_lock\((\d+)\)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(keys, [LOCKS.eventLog]);
+  });
+});
 
 describe('db/parley.sql, the standalone schema for psql', () => {
   test('is exactly what bundleSql() generates from db/migrations (regenerate with npm run sql:bundle)', () => {
@@ -150,7 +177,10 @@ describe('migrate()', () => {
     const results = await Promise.all(conns.map((c) => migrate(c)));
     // Exactly one of them applied everything; the others found it done.
     assert.deepEqual(results.map((r) => r.length).sort(), [0, 0, 0, versions.length]);
-    assert.deepEqual(results.flat().sort(), versions);
+    assert.deepEqual(
+      results.flat().sort((a, b) => a - b),
+      versions,
+    );
     const rows = await conns[0]!`SELECT version, count(*)::int AS n FROM parley_migrations GROUP BY 1 ORDER BY 1`;
     assert.deepEqual(
       rows.map((r) => [r.version, r.n]),
@@ -164,8 +194,9 @@ describe('migrate()', () => {
     try {
       const all = loadMigrations();
       const older = all.slice(0, Math.max(1, all.length - 2));
+      // An older release carries the definitions of its own time: its migrations, no db/live.
       assert.deepEqual(
-        await migrate(sql, undefined, older),
+        await migrate(sql, undefined, older, null),
         older.map((m) => m.version),
       );
       const logged: string[] = [];
@@ -173,13 +204,19 @@ describe('migrate()', () => {
         await migrate(sql, (m) => logged.push(m), all),
         all.slice(older.length).map((m) => m.version),
       );
-      assert.deepEqual(
-        logged,
-        all.slice(older.length).map((m) => `applied migration ${m.version} ${m.name}`),
-      );
+      assert.deepEqual(logged, [
+        ...all.slice(older.length).map((m) => `applied migration ${m.version} ${m.name}`),
+        `applied live definitions, revision ${loadLive().revision}`,
+      ]);
       assert.deepEqual(await migrate(sql), []);
       // And an older node starting after the upgrade finds nothing to do either.
-      assert.deepEqual(await migrate(sql, undefined, older), []);
+      assert.deepEqual(await migrate(sql, undefined, older, null), []);
+      // Nor does it put its own definitions back over the newer ones (here: this release's, as if older).
+      const before = await sql`SELECT pg_get_functiondef('parley_flush_batch'::regproc) AS def`;
+      const quiet: string[] = [];
+      await migrate(sql, (m) => quiet.push(m), older);
+      assert.deepEqual(quiet, []);
+      assert.deepEqual(await sql`SELECT pg_get_functiondef('parley_flush_batch'::regproc) AS def`, before);
     } finally {
       await sql.end({ timeout: 1 });
       await fresh.drop();

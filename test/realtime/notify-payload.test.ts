@@ -1,28 +1,39 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { parsePayload } from '../../src/realtime/notification.ts';
+import { mac, parseNotification } from '../../src/realtime/notification.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-// Small message batches travel in the server's own notification (db/migrations/0007); the listener
-// dispatches them without reading the log when they continue exactly from its last pos.
+// Message batches travel in the server's own notification (db/live/event-log.sql); the listener
+// dispatches them without reading the log when they verify and continue exactly from its last pos.
 
-test('parsePayload reads a v1 payload and refuses anything it cannot use as is', () => {
-  const line = (pos: number, targets = '') =>
-    `${pos}\tnew_message\t0f8fad5b-d9cb-469f-a165-70867728950e\t${targets}\t2026-11-24T00:00:00.000Z\t{"id": 1}`;
-  const rows = parsePayload(`v1\n${line(7)}\n${line(8, '["u1"]')}`);
+const KEY = new Uint8Array(32).fill(7);
+const signed = (body: string, key = KEY) => `v2 ${mac(key, body)}\n${body}`;
+const rowsOf = (payload: string) => {
+  const n = parseNotification(payload, KEY);
+  return n.kind === 'events' ? n.rows : undefined;
+};
+
+test('parseNotification reads a signed v2 payload and refuses anything it cannot use as is', () => {
+  const line = (pos: number, targets = '', subject = '') =>
+    `${pos}\tnew_message\t0f8fad5b-d9cb-469f-a165-70867728950e\t${subject}\t${targets}\t2026-11-24T00:00:00.000Z\t{"id": 1}`;
+  const rows = rowsOf(signed(`${line(7)}\n${line(8, '["u1"]', '"a\\tb"')}`));
   assert.deepEqual(
-    rows?.map((r) => [r.pos, r.type, r.target_user_ids, r.data, r.ts]),
+    rows?.map((r) => [r.pos, r.type, r.subject_user_id, r.target_user_ids, r.data, r.ts]),
     [
-      [7, 'new_message', null, '{"id": 1}', '2026-11-24T00:00:00.000Z'],
-      [8, 'new_message', ['u1'], '{"id": 1}', '2026-11-24T00:00:00.000Z'],
+      [7, 'new_message', null, null, '{"id": 1}', '2026-11-24T00:00:00.000Z'],
+      [8, 'new_message', 'a\tb', ['u1'], '{"id": 1}', '2026-11-24T00:00:00.000Z'],
     ],
   );
-  assert.equal(parsePayload(''), undefined, 'the empty payload only says "look"');
-  assert.equal(parsePayload(line(7)), undefined, 'no version line');
-  assert.equal(parsePayload(`v1\n${line(7)}\n${line(9)}`), undefined, 'a gap inside the batch');
-  assert.equal(parsePayload(`v1\n${line(7, '[1]')}`), undefined, 'targets not strings');
-  assert.equal(parsePayload(`v1\n${line(7, '[')}`), undefined, 'targets not JSON');
-  assert.equal(parsePayload('v1\n7\tnew_message'), undefined, 'too few fields');
+  assert.equal(parseNotification('', KEY).kind, 'look', 'the empty payload only says "look"');
+  assert.equal(rowsOf(line(7)), undefined, 'no version line');
+  assert.equal(rowsOf(`v1\n${line(7)}`), undefined, 'the unsigned format of 0007/0008');
+  assert.equal(rowsOf(signed(line(7), new Uint8Array(32).fill(8))), undefined, 'signed with another key');
+  assert.equal(rowsOf(signed(line(7)).replace('\n7\t', '\n8\t')), undefined, 'changed after signing');
+  assert.equal(rowsOf(signed(`${line(7)}\n${line(9)}`)), undefined, 'a gap inside the batch');
+  assert.equal(rowsOf(signed(line(7, '[1]'))), undefined, 'targets not strings');
+  assert.equal(rowsOf(signed(line(7, '['))), undefined, 'targets not JSON');
+  assert.equal(rowsOf(signed(line(7, '', 'bob'))), undefined, 'subject not a JSON string');
+  assert.equal(rowsOf(signed('7\tnew_message')), undefined, 'too few fields');
 });
 
 let s: TestServer;
