@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseRateLimits, type RateLimits } from './chat/limits.ts';
 
 /** Every setting Parley reads from the environment, with its default in one place. */
 export interface Config {
@@ -37,6 +38,8 @@ export interface Config {
   maxStreamsPerUser: number;
   /** A starting stream whose client takes no bytes for this long is closed as a slow consumer. */
   streamStallMs: number;
+  /** Per user and bucket (send, typing, reaction, upload, channel); absent: not limited. */
+  rateLimits: RateLimits;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +59,14 @@ function int(value: string | undefined, name: string, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer (got "${value}")`);
   return n;
+}
+
+function rateLimits(value: string | undefined): RateLimits {
+  try {
+    return parseRateLimits(value, (v) => parseDuration(v, 'PARLEY_RATE_LIMITS'));
+  } catch (err) {
+    throw new ConfigError(`PARLEY_RATE_LIMITS: ${(err as Error).message}`);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -88,5 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxFrameBytes: int(env.PARLEY_WS_MAX_FRAME_BYTES, 'PARLEY_WS_MAX_FRAME_BYTES', 256 * 1024),
     maxStreamsPerUser: int(env.PARLEY_MAX_STREAMS_PER_USER, 'PARLEY_MAX_STREAMS_PER_USER', 100),
     streamStallMs: int(env.PARLEY_STREAM_STALL_MS, 'PARLEY_STREAM_STALL_MS', 30_000),
+    rateLimits: rateLimits(env.PARLEY_RATE_LIMITS),
   };
 }

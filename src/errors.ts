@@ -21,6 +21,8 @@ export class ApiError extends Error {
   readonly status: number;
   /** The field is named as the domain names it (by `invalid`), for the transport to locate. */
   bare = false;
+  /** rate_limited: the wait in milliseconds (WebSocket acks say it; REST rounds it to Retry-After). */
+  retryAfterMs?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,

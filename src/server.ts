@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Auth, loadSecret } from './auth.ts';
 import type { Chat } from './chat/context.ts';
+import { RateLimiter } from './chat/limits.ts';
 import type { Config } from './config.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
@@ -93,6 +94,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const limits = new RateLimiter(config.rateLimits);
   const streams = new Streams(hub, presence, metrics, log, {
     nodeId: config.nodeId,
     maxBufferedBytes: config.maxBufferedBytes,
@@ -111,6 +113,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await app?.close();
       typing.stop();
       retention.stop();
+      limits.stop();
       await presence.stop();
       await publisher.stop();
       await listener.stop();
@@ -131,6 +134,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       writer: new MessageWriter(writerConn),
       users,
       typing,
+      limits,
       presenceTtlMs: config.presenceTtlMs,
     };
     app = await buildApp({

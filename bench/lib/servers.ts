@@ -26,6 +26,9 @@ export interface ParleyOptions {
 }
 
 /** `src/cli.ts serve` as a process of its own; ready when /readyz answers 200. */
+const BENCH_RATE_LIMITS =
+  'send=1000000000/1s,typing=1000000000/1s,reaction=1000000000/1s,upload=1000000000/1s,channel=1000000000/1s';
+
 export async function startParley(o: ParleyOptions): Promise<Server> {
   const port = await freePort();
   const proc = startNode({
@@ -44,6 +47,12 @@ export async function startParley(o: ParleyOptions): Promise<Server> {
       PARLEY_DEV_AUTH: '1',
       PARLEY_NODE_ID: o.name,
       PARLEY_DATA_DIR: o.dataDir,
+      // The load generators are a few users sending thousands of messages a second and holding
+      // 100 streams each: limits meant for people would throttle the measurement. The limiter still
+      // runs (limits far above the load), so its cost is in the figures.
+      PARLEY_RATE_LIMITS: BENCH_RATE_LIMITS,
+      PARLEY_MAX_STREAMS_PER_USER: '100000',
+      PARLEY_MAX_CONNECTIONS: '100000',
       ...o.env,
     },
   });

@@ -7,6 +7,7 @@ import { placeIn, userOf } from './place.ts';
 /** Typing in a channel; it expires by itself (TYPING_TTL_MS) unless renewed. */
 export async function setTyping(chat: Chat, actor: Actor, channelId: string, isTyping: boolean): Promise<void> {
   const userId = userOf(actor);
+  chat.limits.take(actor, 'typing');
   await placeIn(chat, actor, channelId);
   await chat.typing.set(channelId, userId, isTyping);
 }

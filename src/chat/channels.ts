@@ -46,6 +46,7 @@ export async function createChannel(
   input: Static<typeof CreateChannelInput>,
 ): Promise<Channel> {
   const creator = userOf(actor);
+  chat.limits.take(actor, 'channel');
   const { type } = input;
   if (type === 'direct') throw invalid('type', 'Direct channels are made with POST /api/v1/direct-messages.');
   const roles = creationRoles(type);

@@ -2,6 +2,7 @@ import type { Sql } from '../db/client.ts';
 import type { MessageWriter } from '../db/message-writer.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
+import type { RateLimiter } from './limits.ts';
 
 /**
  * What the domain operations need of the node: the database, the message writer, typing. REST routes,
@@ -12,6 +13,8 @@ export interface Chat {
   readonly writer: MessageWriter;
   readonly users: Users;
   readonly typing: Typing;
+  /** Per user and operation, for REST and WebSocket alike. */
+  readonly limits: RateLimiter;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
 }

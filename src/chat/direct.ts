@@ -18,6 +18,7 @@ export async function openDirect(
 ): Promise<{ created: boolean; channel: Channel }> {
   const me = userOf(actor);
   if (input.user_id === me) throw invalid('user_id', 'A direct channel needs another user.');
+  chat.limits.take(actor, 'channel');
   const { id, created } = await findOrCreate(chat.sql, me, input.user_id);
   const [channel] = await channelsOf(chat.sql, me, id);
   return { created, channel: channel! };

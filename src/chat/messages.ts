@@ -94,6 +94,7 @@ export async function sendMessage(
 ): Promise<{ created: boolean; message: Message }> {
   const { sql } = chat;
   const userId = userOf(actor);
+  chat.limits.take(actor, 'send');
   const m: NewMessage = {
     channelId,
     userId,
@@ -132,6 +133,7 @@ export async function editMessage(
   messageId: string,
   input: Static<typeof EditInput>,
 ): Promise<Message> {
+  chat.limits.take(actor, 'send');
   const { msg } = await messageForActor(chat, actor, messageId);
   assertCanEdit(actor, msg.user_id);
   if (msg.deleted_at) throw new ApiError('conflict', 'The message was deleted.');

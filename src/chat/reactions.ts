@@ -25,6 +25,7 @@ export async function react(
 ): Promise<Message> {
   const userId = userOf(actor);
   checkEmoji(emoji);
+  chat.limits.take(actor, 'reaction');
   const msg = await findMessage(chat.sql, messageId);
   if (!msg) throw notFound('Message');
   await placeIn(chat, actor, msg.channel_id);

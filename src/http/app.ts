@@ -99,6 +99,14 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         req.actor = asUser(user.id, user.name);
         req.credentials = issuedAtMs === undefined ? { expiresAtMs } : { expiresAtMs, issuedAtMs };
       });
+      // A route whose operation is rate limited says how much is left (IETF RateLimit headers).
+      api.addHook('onSend', async (req, reply) => {
+        const rate = req.actor ? deps.chat.limits.lastState(req.actor) : undefined;
+        if (!rate) return;
+        reply.header('RateLimit-Limit', String(rate.limit));
+        reply.header('RateLimit-Remaining', String(rate.remaining));
+        reply.header('RateLimit-Reset', String(rate.resetSeconds));
+      });
       for (const routes of [
         userRoutes,
         channelRoutes,

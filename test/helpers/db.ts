@@ -9,11 +9,14 @@ export function adminUrl(): string {
   return url;
 }
 
-/** A database of its own for one test file, so files run in parallel without seeing each other. */
-export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A database of its own for one test file, so files run in parallel without seeing each other.
+ * `options` are CREATE DATABASE options, e.g. an ICU collation.
+ */
+export async function freshDatabase(options = ''): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `parley_t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.unsafe(`CREATE DATABASE ${name} ${options}`);
   await admin.end();
   const u = new URL(adminUrl());
   u.pathname = `/${name}`;

@@ -39,6 +39,7 @@ export async function spawnNode(
       PARLEY_DEV_AUTH: '1',
       PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), `parley-${id}-`)),
       LOG_LEVEL: 'warn',
+      PARLEY_RATE_LIMITS: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

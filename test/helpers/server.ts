@@ -79,13 +79,18 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     heartbeatMs: 500,
     presenceGraceMs: 1_000,
+    // Tests send faster than people; test/rest/rate-limits.test.ts turns the limits on.
+    rateLimits: {},
     ...overrides,
   };
 }
 
-/** A Parley node on a fresh database of the test PostgreSQL, listening on a free port. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const db = await freshDatabase();
+/**
+ * A Parley node on a fresh database of the test PostgreSQL, listening on a free port.
+ * `databaseOptions`: CREATE DATABASE options for that database (e.g. an ICU collation).
+ */
+export async function startTestServer(overrides: Partial<Config> = {}, databaseOptions = ''): Promise<TestServer> {
+  const db = await freshDatabase(databaseOptions);
   const nodes: Parley[] = [];
   const start = async (o: Partial<Config>) => {
     const config = testConfig(db.url, { nodeId: `test-node-${nodes.length + 1}`, ...overrides, ...o });

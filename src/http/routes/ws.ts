@@ -84,7 +84,10 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
     socket.close(1008, toApiError(err).message.slice(0, 120));
     return;
   }
-  const ack = (ref: string | number | null, body: { ok: true; data?: unknown } | { ok: false; error: unknown }) => {
+  const ack = (
+    ref: string | number | null,
+    body: { ok: true; data?: unknown } | { ok: false; error: unknown; retry_after_ms?: number },
+  ) => {
     if (session.closed) return;
     // A client that sends ops and never reads the acks is a slow consumer like any other.
     if (transport.buffered > deps.config.maxBufferedBytes) return session.close('slow_consumer');
@@ -154,7 +157,11 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
       (err) => {
         const e = toApiError(err);
         if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
-        ack(ref, { ok: false, error: e.toJSON().error });
+        ack(ref, {
+          ok: false,
+          error: e.toJSON().error,
+          ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
+        });
       },
     );
   };
