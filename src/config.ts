@@ -40,6 +40,10 @@ export interface Config {
   streamStallMs: number;
   /** Per user and bucket (send, typing, reaction, upload, channel); absent: not limited. */
   rateLimits: RateLimits;
+  /** Different reactions one user may have on one message. */
+  maxReactionsPerUser: number;
+  /** Different reactions (emoji) one message may have. */
+  maxEmojiPerMessage: number;
 }
 
 export class ConfigError extends Error {}
@@ -100,5 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStreamsPerUser: int(env.PARLEY_MAX_STREAMS_PER_USER, 'PARLEY_MAX_STREAMS_PER_USER', 100),
     streamStallMs: int(env.PARLEY_STREAM_STALL_MS, 'PARLEY_STREAM_STALL_MS', 30_000),
     rateLimits: rateLimits(env.PARLEY_RATE_LIMITS),
+    maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
+    maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
   };
 }

@@ -135,6 +135,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       users,
       typing,
       limits,
+      reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       presenceTtlMs: config.presenceTtlMs,
     };
     app = await buildApp({

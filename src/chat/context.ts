@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
 import type { MessageWriter } from '../db/message-writer.ts';
+import type { ReactionLimits } from '../db/reactions.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
 import type { RateLimiter } from './limits.ts';
@@ -15,6 +16,7 @@ export interface Chat {
   readonly typing: Typing;
   /** Per user and operation, for REST and WebSocket alike. */
   readonly limits: RateLimiter;
+  readonly reactionLimits: ReactionLimits;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
 }

@@ -6,12 +6,32 @@ import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
 import { placeIn, userOf } from './place.ts';
 
+/**
+ * What counts as an emoji: one Unicode emoji, i.e. a single grapheme cluster made of emoji code
+ * points (pictographs, skin-tone modifiers, ZWJ sequences, flags from regional indicators or tag
+ * sequences, keycaps, with or without variation selectors), such as 👍, ❤️, 👩🏽‍💻, 🇳🇴, 1️⃣;
+ * or a custom emoji's shortcode, `:name:` with 1–62 lowercase letters, digits, `_`, `+` or `-`
+ * (the host application draws those). Always 1–64 bytes of UTF-8 (the contract).
+ */
+const SHORTCODE = /^:[a-z0-9_+-]{1,62}:$/;
+// Each code point on its own (the grapheme check below judges how they combine).
+const EMOJI_CODE_POINTS =
+  /^(?:[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u{e0020}-\u{e007f}]|\u200d|\ufe0e|\ufe0f|\u20e3|[0-9#*](?=\ufe0f?\u20e3))+$/u;
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+export function isEmoji(text: string): boolean {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes < 1 || bytes > 64) return false;
+  if (SHORTCODE.test(text)) return true;
+  if (!EMOJI_CODE_POINTS.test(text)) return false;
+  let n = 0;
+  for (const _ of graphemes.segment(text)) if (++n > 1) return false;
+  return n === 1;
+}
+
 export function checkEmoji(emoji: string): void {
-  const bytes = Buffer.byteLength(emoji, 'utf8');
-  // Blank (a space, "%20") is no reaction either: it would show as an empty chip nobody can read.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  if (bytes < 1 || bytes > 64 || /[\u0000-\u001f\u007f]/.test(emoji) || emoji.trim() === '') {
-    throw invalid('emoji', 'emoji must be 1 to 64 bytes of printable text (URL-encoded).');
+  if (!isEmoji(emoji)) {
+    throw invalid('emoji', 'emoji must be one emoji (e.g. 👍) or a :shortcode:, at most 64 bytes (URL-encoded).');
   }
 }
 
@@ -31,7 +51,19 @@ export async function react(
   await placeIn(chat, actor, msg.channel_id);
   if (add) {
     if (msg.deleted_at) throw new ApiError('conflict', 'The message was deleted.');
-    await addReaction(chat.sql, msg.id, userId, emoji);
+    const refused = await addReaction(chat.sql, msg.id, userId, emoji, chat.reactionLimits);
+    if (refused === 'user') {
+      throw new ApiError(
+        'conflict',
+        `You have ${chat.reactionLimits.perUser} different reactions on this message already; remove one first.`,
+      );
+    }
+    if (refused === 'message') {
+      throw new ApiError(
+        'conflict',
+        `This message has ${chat.reactionLimits.perMessage} different reactions already; add to one of them.`,
+      );
+    }
   } else {
     await removeReaction(chat.sql, msg.id, userId, emoji);
   }

@@ -142,7 +142,7 @@ describe('any writer counts', () => {
     const big = 'x'.repeat(40_000);
     const sent = await s.as('n-alice').post(`/api/v1/channels/${ch}/messages`, { content: big });
     assert.equal(sent.status, 201);
-    await s.as('n-alice').put(`/api/v1/messages/${sent.body.id}/reactions/ok`);
+    await s.as('n-alice').put(`/api/v1/messages/${sent.body.id}/reactions/${encodeURIComponent('👌')}`);
     const deadline = Date.now() + 5000;
     while (payloads.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await listener.end();

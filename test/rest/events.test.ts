@@ -65,7 +65,7 @@ test('messages, edits, deletes, reactions, threads and read receipts each become
     // Repeating idempotent writes produces no further events.
     await s.as('ev-alice').delete(`/api/v1/messages/${m.id}`);
     await s.as('ev-alice').post(`/api/v1/channels/${ch}/read`, { message_id: m.id });
-    await s.as('ev-alice').delete(`/api/v1/messages/${r.id}/reactions/x`);
+    await s.as('ev-alice').delete(`/api/v1/messages/${r.id}/reactions/${encodeURIComponent('🦄')}`);
     const marker = await send(s, 'ev-alice', ch, 'marker');
     await bob.waitFor((e) => e.some((x) => x.type === 'new_message' && x.data.id === marker.id), 5000, 'marker');
     const counts = Object.fromEntries(

@@ -34,7 +34,7 @@ test("the summary groups by emoji with counts and user ids; DELETE removes only 
   const m = await send(s, 'r-alice', ch, 'popular');
   await s.as('r-bob').put(path(m.id, '🎉'));
   await s.as('r-carol').put(path(m.id, '🎉'));
-  // Multi-byte and composed emoji (ZWJ sequence, skin tone) and plain text are all fine.
+  // Multi-byte and composed emoji (ZWJ sequence, skin tone) and shortcodes are all fine.
   const family = '👩‍👩‍👧‍👦';
   const thumb = '👍🏽';
   await s.as('r-alice').put(path(m.id, family));
@@ -75,7 +75,7 @@ test("the summary groups by emoji with counts and user ids; DELETE removes only 
 
 test('emoji of exactly 64 bytes is accepted; 65 bytes, empty or control characters are 400', async () => {
   const m = await send(s, 'r-alice', ch, 'limits');
-  const e64 = '😀'.repeat(16); // 4 bytes each
+  const e64 = `:${'a'.repeat(62)}:`; // the longest shortcode
   assert.equal(Buffer.byteLength(e64), 64);
   const ok = await s.as('r-bob').put(path(m.id, e64));
   assert.equal(ok.status, 200);
@@ -84,6 +84,7 @@ test('emoji of exactly 64 bytes is accepted; 65 bytes, empty or control characte
   await storesNothing(s, async () => {
     for (const bad of [
       '😀'.repeat(16) + 'a',
+      `:${'a'.repeat(63)}:`,
       'é'.repeat(33),
       'x'.repeat(65),
       'a\u0000b',
@@ -112,4 +113,49 @@ test('reactions: non-member 403, unknown message 404, bad id 400, deleted messag
   await storesNothing(s, async () => {
     assertError(await s.as('r-bob').put(path(m.id, '🎉')), 409, 'conflict');
   });
+});
+
+test('an emoji is one emoji or a :shortcode:; text, several emoji or a bad shortcode are 400', async () => {
+  const m = await send(s, 'r-alice', ch, 'what is an emoji');
+  for (const good of ['👍', '❤️', '❤', '👩🏽‍💻', '🇳🇴', '1️⃣', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', ':party_parrot:', ':+1:', ':e-mail:']) {
+    const res = await s.as('r-carol').put(path(m.id, good));
+    assert.equal(res.status, 200, good);
+    await s.as('r-carol').delete(path(m.id, good));
+  }
+  await storesNothing(s, async () => {
+    for (const bad of ['x', 'ok', 'hello', '😀😀', '👍 ', '1', '#', 'é', ':Upper:', '::', ':a b:', ':a', 'a:', '<b>']) {
+      assertError(await s.as('r-bob').put(path(m.id, bad)), 400, 'invalid_request', 'params.emoji');
+    }
+  });
+});
+
+test('a user has at most PARLEY_MAX_REACTIONS_PER_USER reactions on a message, a message at most PARLEY_MAX_EMOJI_PER_MESSAGE', async () => {
+  const small = await startTestServer({ maxReactionsPerUser: 3, maxEmojiPerMessage: 5 });
+  try {
+    const c = await group(small, 'rl-alice', ['rl-bob', 'rl-carol']);
+    const m = await send(small, 'rl-alice', c, 'limited');
+    const p = (e: string) => `/api/v1/messages/${m.id}/reactions/${encodeURIComponent(e)}`;
+    for (const e of ['😀', '😁', '😂']) assert.equal((await small.as('rl-bob').put(p(e))).status, 200);
+    // The same one again is idempotent, not a fourth.
+    assert.equal((await small.as('rl-bob').put(p('😂'))).status, 200);
+    const over = await storesNothing(small, () => small.as('rl-bob').put(p('🤣')));
+    assertError(over, 409, 'conflict');
+    assert.match(over.body.error.message, /3 different reactions/);
+    // Two more kinds from someone else reach the message's limit of 5 …
+    for (const e of ['😃', '😄']) assert.equal((await small.as('rl-carol').put(p(e))).status, 200);
+    const full = await storesNothing(small, () => small.as('rl-carol').put(p('😅')));
+    assertError(full, 409, 'conflict');
+    assert.match(full.body.error.message, /5 different reactions/);
+    // … but joining an emoji already there is still fine.
+    assert.equal((await small.as('rl-alice').put(p('😀'))).status, 200);
+    // Concurrent adds cannot pass the limits together.
+    const m2 = await send(small, 'rl-alice', c, 'raced');
+    const p2 = (e: string) => `/api/v1/messages/${m2.id}/reactions/${encodeURIComponent(e)}`;
+    const many = ['🍎', '🍐', '🍊', '🍋', '🍌', '🍉', '🍇', '🍓'];
+    await Promise.all(many.map((e) => small.as('rl-bob').put(p2(e))));
+    const [row] = await small.sql`SELECT count(*)::int AS n FROM message_reactions WHERE message_id = ${m2.id}`;
+    assert.equal(row!.n, 3);
+  } finally {
+    await small.close();
+  }
 });
