@@ -2,11 +2,16 @@ import type { Sql } from './client.ts';
 
 /**
  * The direct channel of a pair, created if there is none; safe under concurrent calls for the same
- * pair (exactly one creates, the others find it).
+ * pair (exactly one creates, the others find it). The pair is ordered by the database, with the
+ * collation of the table's `CHECK (user_a < user_b)`: ordered in JavaScript (UTF-16 code units) it
+ * disagreed with ICU (alice < Bob) and with byte order ('ｘ' < '😀'), and such pairs could never
+ * have a channel.
  */
 export async function openDirect(sql: Sql, creator: string, other: string): Promise<{ id: string; created: boolean }> {
   return sql.begin(async (tx) => {
-    const [a, b] = [creator, other].sort() as [string, string];
+    const [pair] = await tx`
+      SELECT least(${creator}::text, ${other}::text) AS a, greatest(${creator}::text, ${other}::text) AS b`;
+    const { a, b } = pair as { a: string; b: string };
     // Serialises concurrent calls for the same pair.
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['direct', a, b])}, 0))`;
     const [existing] = await tx`SELECT channel_id FROM direct_messages WHERE user_a = ${a} AND user_b = ${b}`;

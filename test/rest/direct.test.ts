@@ -109,3 +109,33 @@ test('20 concurrent POST /direct-messages for one pair make exactly one channel'
     await s.sql`SELECT count(*)::int AS n FROM channel_members WHERE channel_id = ${[...ids][0] as string}`;
   assert.equal(members[0]!.n, 2);
 });
+
+test('every pair can have a direct channel, whatever the database collation orders first', async () => {
+  // Byte (code point) order, as on this database and C.UTF-8: 'ｘ' (U+FF58) < '😀' (U+1F600), while
+  // UTF-16, which JavaScript sorts by, puts the emoji's surrogates first.
+  const a = await s.as('😀').post('/api/v1/direct-messages', { user_id: 'ｘ' });
+  assert.equal(a.status, 201, JSON.stringify(a.body));
+  const b = await s.as('ｘ').post('/api/v1/direct-messages', { user_id: '😀' });
+  assert.equal(b.status, 200);
+  assert.equal(b.body.id, a.body.id);
+});
+
+test('on an ICU database (en-US: alice < Bob) too', async () => {
+  const icu = await startTestServer(
+    {},
+    "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'",
+  );
+  try {
+    const [r] = await icu.sql`SELECT 'alice' < 'Bob' AS icu`;
+    assert.equal(r!.icu, true, 'the database orders by ICU');
+    const a = await icu.as('alice').post('/api/v1/direct-messages', { user_id: 'Bob' });
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    const b = await icu.as('Bob').post('/api/v1/direct-messages', { user_id: 'alice' });
+    assert.equal(b.status, 200);
+    assert.equal(b.body.id, a.body.id);
+    const [row] = await icu.sql`SELECT user_a, user_b FROM direct_messages WHERE channel_id = ${a.body.id}`;
+    assert.deepEqual({ ...row }, { user_a: 'alice', user_b: 'Bob' });
+  } finally {
+    await icu.close();
+  }
+});
