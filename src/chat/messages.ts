@@ -118,12 +118,14 @@ export async function sendMessage(
   }
   const written = await chat.writer.write(m);
   if (written.status === 'created') return { created: true, message: written.message };
-  // Not written: a retry of an earlier send, or the caller may not write here (say which).
+  // Not written: the caller may not write here (say which), or it is a retry of an earlier send.
+  // Membership first: a user removed since gets 403, not the message as it is now.
+  const place = await placeIn(chat, actor, channelId);
   if (m.clientId) {
     const earlier = await findByClientId(sql, channelId, userId, m.clientId);
     if (earlier) return { created: false, message: (await messageJson(sql, earlier))! };
   }
-  assertCanWrite(await placeIn(chat, actor, channelId));
+  assertCanWrite(place);
   throw new ApiError('conflict', 'The message could not be written; retry.');
 }
 

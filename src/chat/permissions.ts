@@ -40,8 +40,11 @@ export function creationRoles(type: ChannelType): { creator: Role; member: Role 
 }
 
 /** A member named at creation by a user: the creator is the owner (the tutor), nobody else is. */
-export function assertCreatedRole(_type: ChannelType, role: string): void {
+export function assertCreatedRole(type: ChannelType, role: string): void {
   if (role === 'owner') throw invalid('members', 'Only the creator is the owner of a new channel.');
+  if (type === 'tutor_student' && role === 'tutor') {
+    throw invalid('members', 'A tutor_student channel has one tutor: its creator.');
+  }
 }
 
 /** The role a new member gets, or the error. */
@@ -54,13 +57,22 @@ export function roleForAdded(actor: Actor, place: Place, requested: string | und
   if (role === 'owner' && !isServer(actor) && place.role !== 'owner') {
     throw new ApiError('forbidden', 'Only the owner can add an owner.');
   }
+  // A tutor_student channel has exactly one tutor; replacing them is the host's decision.
+  if (role === 'tutor' && place.channelType === 'tutor_student' && !isServer(actor)) {
+    throw new ApiError('forbidden', 'A tutor_student channel has one tutor; only the server API can replace them.');
+  }
   return role;
 }
 
 /** Whether the actor may remove `target` (whose role is `targetRole`); throws if not. */
 export function assertCanRemove(actor: Actor, place: Place, target: { self: boolean; role: string }): void {
   if (place.channelType === 'direct') throw new ApiError('forbidden', "A direct channel's members never change.");
+  // Anyone may leave (the contract), the tutor too; nobody else takes a tutor out of a tutor_student
+  // channel: which tutor teaches which student is the host's decision, made with the server API.
   if (isServer(actor) || target.self) return;
+  if (place.channelType === 'tutor_student' && target.role === 'tutor') {
+    throw new ApiError('forbidden', 'A tutor_student channel keeps its tutor; only the server API can replace them.');
+  }
   if (!canManage(place.role)) {
     throw new ApiError('forbidden', "Only the channel's owner or an admin can remove other members.");
   }

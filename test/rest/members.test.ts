@@ -193,3 +193,36 @@ test('PATCH /channels/{id}/members/me sets own preferences only', async () => {
     );
   }, ['m-stranger']);
 });
+
+test('a tutor_student channel keeps its one tutor: no admin removes them, no second tutor is added', async () => {
+  const res = await s.as('ts-tutor').post('/api/v1/channels', {
+    type: 'tutor_student',
+    members: [{ user_id: 'ts-student' }, { user_id: 'ts-admin', role: 'admin' }],
+  });
+  assert.equal(res.status, 201);
+  const id = res.body.id as string;
+  await storesNothing(s, async () => {
+    assertError(await s.as('ts-admin').delete(`/api/v1/channels/${id}/members/ts-tutor`), 403, 'forbidden');
+    for (const as of ['ts-tutor', 'ts-admin']) {
+      assertError(
+        await s.as(as).post(`/api/v1/channels/${id}/members`, { user_id: 'ts-tutor-2', role: 'tutor' }),
+        403,
+        'forbidden',
+      );
+    }
+  });
+  // A second tutor named at creation is refused too.
+  assertError(
+    await s.as('ts-tutor').post('/api/v1/channels', {
+      type: 'tutor_student',
+      members: [{ user_id: 'ts-other', role: 'tutor' }],
+    }),
+    400,
+    'invalid_request',
+    'body.members',
+  );
+  // The tutor still manages the students, and may leave (anyone may).
+  assert.equal((await s.as('ts-tutor').delete(`/api/v1/channels/${id}/members/ts-student`)).status, 204);
+  assert.equal((await s.as('ts-tutor').delete(`/api/v1/channels/${id}/members/ts-tutor`)).status, 204);
+  assert.deepEqual(await roles(id, 'ts-admin'), { 'ts-admin': 'admin' });
+});

@@ -87,6 +87,17 @@ test('client_id: a retry gets the same message back with 200 and no second row',
   assert.equal(n[0]!.n, 1);
 });
 
+test('client_id: a user removed from the channel gets 403 for a retry, not the message as it is now', async () => {
+  const ch = await group(s, 'ms-owner', ['ms-gone']);
+  const first = await s.as('ms-gone').post(`/api/v1/channels/${ch}/messages`, { content: 'before', client_id: 'c-r' });
+  assert.equal(first.status, 201);
+  await s.as('ms-owner').put(`/api/v1/messages/${first.body.id}/reactions/${encodeURIComponent('👍')}`);
+  assert.equal((await s.as('ms-owner').delete(`/api/v1/channels/${ch}/members/ms-gone`)).status, 204);
+  const retry = await s.as('ms-gone').post(`/api/v1/channels/${ch}/messages`, { content: 'before', client_id: 'c-r' });
+  assertError(retry, 403, 'forbidden');
+  assert.equal(JSON.stringify(retry.body).includes('👍'), false, 'nothing of the channel since the removal');
+});
+
 test('mentions must be members of the channel: 400 naming body.mentions, nothing stored', async () => {
   const ch = await group(s, 'ms-alice', ['ms-bob']);
   const ok = await send(s, 'ms-alice', ch, { content: '@bob', mentions: ['ms-bob'] });
