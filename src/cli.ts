@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { Auth, loadSecret } from './auth.ts';
+import { Auth, secretFor } from './auth.ts';
 import { loadConfig } from './config.ts';
+import { isUserIdLength } from './contract/schemas.ts';
 import { connect } from './db/client.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
@@ -71,12 +72,12 @@ async function main(argv: string[]): Promise<number> {
         options: { name: { type: 'string' }, ttl: { type: 'string', default: '24h' } },
       });
       const userId = positionals[0];
-      if (!userId || userId.length > 128) {
+      if (!userId || !isUserIdLength(userId)) {
         console.error('parley token: give a user id (1 to 128 characters)');
         return 2;
       }
       const config = loadConfig();
-      const auth = new Auth(loadSecret(config.jwtSecret, config.dataDir));
+      const auth = new Auth(secretFor(config));
       console.log(await auth.sign(userId, values.name, values.ttl));
       return 0;
     }

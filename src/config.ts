@@ -82,7 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.HOST || '127.0.0.1',
     port,
-    jwtSecret: env.PARLEY_JWT_SECRET || undefined,
+    // Set but empty is a mistake to report (loadSecret refuses it), not "unset".
+    jwtSecret: env.PARLEY_JWT_SECRET,
     devAuth: env.PARLEY_DEV_AUTH === '1' || env.PARLEY_DEV_AUTH === 'true',
     nodeId: env.PARLEY_NODE_ID || `${hostname()}-${process.pid}`,
     dataDir,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Auth, loadSecret } from './auth.ts';
+import { Auth, secretFor } from './auth.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
 import type { Config } from './config.ts';
@@ -40,6 +40,8 @@ export interface Parley {
 /** Starts the database (embedded unless DATABASE_URL), migrations, listener, presence and HTTP. */
 export async function startParley(config: Config, opts: { log?: Logger; listen?: boolean } = {}): Promise<Parley> {
   const log = opts.log ?? createLogger(config.logLevel);
+  // Before anything starts: a setting that cannot work is said at once, with nothing to clean up.
+  const secret = secretFor(config);
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -141,7 +143,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     app = await buildApp({
       config,
       chat,
-      auth: new Auth(loadSecret(config.jwtSecret, config.dataDir)),
+      auth: new Auth(secret),
       users,
       listener,
       streams,

@@ -12,7 +12,17 @@ export const Text = (opts: StringOptions = {}) => Type.String({ ...opts, pattern
 
 /** A UUID; validation lower-cases it (see LOWERCASE in ../validation.ts). */
 export const Uuid = Type.String({ format: 'uuid', 'x-lowercase': true });
-export const UserId = Text({ minLength: 1, maxLength: 128 });
+/**
+ * User ids are 1–128 characters, counted as PostgreSQL's char_length counts them (code points, as
+ * Ajv's maxLength does too): one rule for the schemas, the token check and the table.
+ */
+export const USER_ID_MAX = 128;
+export const UserId = Text({ minLength: 1, maxLength: USER_ID_MAX });
+export const isUserIdLength = (id: string): boolean => {
+  let n = 0;
+  for (const _ of id) if (++n > USER_ID_MAX) return false;
+  return n >= 1;
+};
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 

@@ -277,6 +277,31 @@ describe('parley serve: start-up edge cases', () => {
     }
     assert.equal(existsSync(join(dir, 'pg')), false, 'no database was started for a bad setting');
   });
+
+  test('a secret that cannot be trusted is refused at start, before any database starts', async () => {
+    const dir = dataDir();
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PARLEY_JWT_SECRET: '' }, /PARLEY_JWT_SECRET: the HS256 secret must be at least 32 bytes \(it is 0\)/],
+      [{ PARLEY_JWT_SECRET: 'short-secret' }, /at least 32 bytes \(it is 12\)/],
+      // A shared database with no secret: every node would make up its own.
+      [{ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, /PARLEY_JWT_SECRET is not set: with DATABASE_URL/],
+    ];
+    for (const [env, message] of cases) {
+      const bad = await serve({ PARLEY_DATA_DIR: dir, ...env });
+      const e = await exitWithin(bad, 60_000);
+      assert.equal(e?.code, 1, bad.output());
+      assert.match(bad.output(), message);
+    }
+    // An empty secret file in the data directory.
+    writeFileSync(join(dir, 'jwt-secret'), '\n');
+    const empty = await serve({ PARLEY_DATA_DIR: dir });
+    assert.equal((await exitWithin(empty, 60_000))?.code, 1, empty.output());
+    assert.match(
+      empty.output(),
+      /jwt-secret \(delete it and a new secret is generated\): the HS256 secret must be at least 32 bytes/,
+    );
+    assert.equal(existsSync(join(dir, 'pg')), false, 'no database was started');
+  });
 });
 
 describe('npm start', () => {

@@ -105,6 +105,27 @@ test('a sub of exactly 128 characters is accepted', async () => {
   assert.equal(res.body.id, sub);
 });
 
+test('a user id is counted in characters everywhere: 128 emoji sign in, as members can be added, 129 cannot', async () => {
+  const id = '😀'.repeat(128); // 256 UTF-16 units, 128 characters
+  const owner = await sign({ sub: 'a-owner' });
+  const ch = await s.raw('POST', '/api/v1/channels', {
+    headers: { authorization: `Bearer ${owner}` },
+    body: { type: 'group', members: [{ user_id: id }] },
+  });
+  assert.equal(ch.status, 201, JSON.stringify(ch.body));
+  const res = await me(`Bearer ${await sign({ sub: id })}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.id, id);
+  const list = await s.raw('GET', '/api/v1/channels', {
+    headers: { authorization: `Bearer ${await sign({ sub: id })}` },
+  });
+  assert.deepEqual(
+    list.body.channels.map((c: { id: string }) => c.id),
+    [ch.body.id],
+  );
+  assertError(await me(`Bearer ${await sign({ sub: '😀'.repeat(129) })}`), 401, 'unauthorized');
+});
+
 test('?access_token is accepted on the streams only', async () => {
   const token = await sign({ sub: 'a-query' });
   assertError(await s.raw('GET', `/api/v1/me?access_token=${token}`), 401, 'unauthorized');
