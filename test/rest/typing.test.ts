@@ -105,3 +105,44 @@ test('a channel id in capitals is the same channel: typing reaches its members',
     b.close();
   }
 });
+
+test('the throttle holds whatever the sequence: 2,000 alternating calls over WebSocket, a few events, the last state last', async () => {
+  const ch = await group(s, 'ty-spam', ['ty-watch']);
+  const watcher = await s.sse('ty-watch');
+  try {
+    await watcher.waitFor((e) => e.some((x) => x.type === 'connection'), 5000, 'watcher connected');
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/v1/ws?last_event_id=0`, {
+      headers: { authorization: `Bearer ${await s.token('ty-spam')}` },
+    });
+    let acks = 0;
+    ws.on('message', (d) => {
+      if (JSON.parse(d.toString()).op === 'ack') acks++;
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const t0 = Date.now();
+    const n = 2000;
+    for (let i = 0; i < n; i++) ws.send(JSON.stringify({ op: 'typing', channel_id: ch, is_typing: i % 2 === 0 }));
+    const deadline = Date.now() + 30_000;
+    while (acks < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(acks, n);
+    const seconds = (Date.now() - t0) / 1000;
+    // The last call said "not typing": that is what the watcher is left with.
+    await watcher.waitFor(
+      (e) => typingOf(e, 'ty-spam').at(-1)?.data.is_typing === false,
+      5000,
+      'the last state, false',
+    );
+    await watcher.quiet(1500);
+    const events = typingOf(watcher.events, 'ty-spam').length;
+    // One a second, in bursts of two: the bound is what the calls took, plus the burst and the trail.
+    assert.ok(events <= Math.ceil(seconds) + 4, `${events} typing events in ${seconds.toFixed(1)} s from ${n} calls`);
+    assert.equal(typingOf(watcher.events, 'ty-spam').at(-1)?.data.is_typing, false);
+    ws.close();
+  } finally {
+    watcher.close();
+  }
+});
