@@ -1,71 +1,34 @@
 /** The resources and events of the Parley v1 contract (shared/API.md), as clients receive them. */
 
-export type ChannelType = 'group' | 'direct' | 'tutor_student';
-export type Role = 'owner' | 'admin' | 'member' | 'tutor' | 'student';
-export type NotificationLevel = 'all' | 'mentions' | 'none';
+import type { Static } from '@sinclair/typebox';
+// The resources are the server's own schemas (src/contract/resources.ts), imported as types only:
+// the SDK stays free of runtime dependencies, and it cannot disagree with what the server sends.
+import type {
+  Attachment as AttachmentSchema,
+  Channel as ChannelSchema,
+  ChannelType as ChannelTypeSchema,
+  Member as MemberSchema,
+  Message as MessageSchema,
+  NotificationLevel as NotificationLevelSchema,
+  Reaction as ReactionSchema,
+  Role as RoleSchema,
+} from '../src/contract/resources.ts';
+
+export type ChannelType = Static<typeof ChannelTypeSchema>;
+export type Role = Static<typeof RoleSchema>;
+export type NotificationLevel = Static<typeof NotificationLevelSchema>;
 
 export interface User {
   id: string;
   name: string | null;
 }
 
-export interface Channel {
-  id: string;
-  type: ChannelType;
-  name: string | null;
-  description: string | null;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-  last_message_at: string | null;
-  member_count: number;
-  is_archived: boolean;
-  /** Present in the caller's own views (list, get, create). */
-  unread_count?: number;
-  mention_count?: number;
-  last_read_message_id?: string | null;
-}
-
-export interface Member {
-  channel_id: string;
-  user_id: string;
-  role: Role;
-  joined_at: string;
-  last_read_message_id: string | null;
-  last_read_at: string | null;
-  muted: boolean;
-  notification_level: NotificationLevel;
-}
-
-export interface Attachment {
-  id: string;
-  file_url: string;
-  file_name: string;
-  file_type: string;
-  file_size: number;
-}
-
-export interface Reaction {
-  emoji: string;
-  count: number;
-  user_ids: string[];
-}
-
-export interface Message {
-  id: string;
-  channel_id: string;
-  user_id: string;
-  content: string;
-  parent_message_id: string | null;
-  thread_reply_count: number;
-  last_reply_at: string | null;
-  mentions: string[];
-  attachments: Attachment[];
-  reactions: Reaction[];
-  created_at: string;
-  edited_at: string | null;
-  deleted_at: string | null;
-}
+/** `unread_count`, `mention_count` and `last_read_message_id` are present in the caller's own views. */
+export type Channel = ChannelSchema;
+export type Member = MemberSchema;
+export type Attachment = AttachmentSchema;
+export type Reaction = ReactionSchema;
+export type Message = MessageSchema;
 
 export interface MessagePage {
   /** Oldest first. */

@@ -17,13 +17,15 @@ const SHORTCODE = /^:[a-z0-9_+-]{1,62}:$/;
 // Each code point on its own (the grapheme check below judges how they combine).
 const EMOJI_CODE_POINTS =
   /^(?:[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u{e0020}-\u{e007f}]|\u200d|\ufe0e|\ufe0f|\u20e3|[0-9#*](?=\ufe0f?\u20e3))+$/u;
+/** …at least one of which is a picture, a flag's letter or a keycap: a joiner alone is nothing. */
+const EMOJI_BASE = /[\p{Extended_Pictographic}\p{Regional_Indicator}]|\u20e3/u;
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 export function isEmoji(text: string): boolean {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes < 1 || bytes > 64) return false;
   if (SHORTCODE.test(text)) return true;
-  if (!EMOJI_CODE_POINTS.test(text)) return false;
+  if (!EMOJI_CODE_POINTS.test(text) || !EMOJI_BASE.test(text)) return false;
   let n = 0;
   for (const _ of graphemes.segment(text)) if (++n > 1) return false;
   return n === 1;

@@ -50,14 +50,6 @@ export class Hub {
     return n + this.pending.size;
   }
 
-  usersOnline(): string[] {
-    return [...this.byUser.keys()];
-  }
-
-  subscribersOf(userId: string): ReadonlySet<Subscriber> | undefined {
-    return this.byUser.get(userId);
-  }
-
   /**
    * Registers a stream: snapshot (head + channels), replay from `resumeFrom` if given, then the
    * events that arrived meanwhile, then live. Nothing is missed or repeated across the hand-over

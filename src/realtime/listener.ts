@@ -64,13 +64,6 @@ export class Listener {
     this.conn = undefined;
   }
 
-  /** The listener's backend pid, for operators and for tests that terminate it on purpose. */
-  async backendPid(): Promise<number | undefined> {
-    if (!this.conn || this.state !== 'listening') return undefined;
-    const [row] = await this.conn`SELECT pg_backend_pid() AS pid`;
-    return row ? Number(row.pid) : undefined;
-  }
-
   private async connectOnce(): Promise<void> {
     const conn = connect(this.url, {
       max: 1,

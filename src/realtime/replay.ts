@@ -26,7 +26,7 @@ export interface ReplayRequest {
  * Membership at the resume point, from membership at the head and the user's own joins and leaves
  * in between (undone newest first); also every channel the user was in at any point of the range.
  */
-function membershipAt(
+export function membershipAt(
   channelsAtHead: string[],
   changes: { type: string; channel_id: string }[],
 ): { channels: Set<string>; everMember: Set<string> } {

@@ -1,9 +1,9 @@
+import { TYPING_TTL_MS } from '../contract/constants.ts';
 import type { Sql } from '../db/client.ts';
 import type { EphemeralPublisher } from './ephemeral.ts';
 import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
 
-export const TYPING_TTL_MS = 6_000;
 /** A user still typing is re-announced at most this often; receivers expire after TYPING_TTL_MS. */
 const REANNOUNCE_MS = 3_000;
 /**

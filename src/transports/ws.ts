@@ -1,12 +1,13 @@
 import type { WebSocket } from 'ws';
+import { WS_CLOSE_CODES } from '../contract/constants.ts';
 import type { StreamEvent } from '../realtime/event.ts';
 import type { CloseReason, Transport } from './transport.ts';
 
 /** Close codes a client can act on: 1012 reconnect elsewhere, 4001/4003 get a fresh token first. */
 export const WS_CLOSE = {
-  shutdown: [1012, 'node shutting down, reconnect'],
-  token_expired: [4001, 'token_expired'],
-  token_revoked: [4003, 'token_revoked'],
+  shutdown: [WS_CLOSE_CODES.shutdown, 'node shutting down, reconnect'],
+  token_expired: [WS_CLOSE_CODES.tokenExpired, 'token_expired'],
+  token_revoked: [WS_CLOSE_CODES.tokenRevoked, 'token_revoked'],
   unavailable: [1011, 'unavailable, retry'],
   closed: [1000, ''],
 } as const satisfies Partial<Record<CloseReason, readonly [number, string]>>;

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { freshDatabase, sqlClient } from '../helpers/db.ts';
 import { eventually } from '../helpers/delivery.ts';
-import { type NodeProcess, spawnNode } from '../helpers/node.ts';
+import { spawnNode } from '../helpers/node.ts';
 import { SseClient } from '../helpers/sse.ts';
 
 const FIXTURE = pathToFileURL(join(import.meta.dirname, '..', 'fixtures', 'throw-on-sigusr2.mjs')).href;
@@ -26,22 +26,13 @@ after(async () => {
   await db.drop();
 });
 
-async function token(node: NodeProcess, user: string): Promise<string> {
-  const r = await fetch(`${node.url}/api/v1/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: user }),
-  });
-  return ((await r.json()) as { token: string }).token;
-}
-
 test('an uncaught exception: a fatal log line with the stack, streams told to reconnect, presence released, exit 1', async () => {
   const node = await spawnNode(db.url, 'crashy', { LOG_LEVEL: 'info' }, [FIXTURE]);
   try {
-    const sse = await SseClient.open(node.url, '/api/v1/events', { token: await token(node, 'crash-a') });
+    const sse = await SseClient.open(node.url, '/api/v1/events', { token: await node.token('crash-a') });
     await sse.waitFor((evs) => evs.some((e) => e.type === 'connection'), 5000, 'the connection event');
     const ws = new WebSocket(`${node.url.replace('http', 'ws')}/api/v1/ws?last_event_id=0`, {
-      headers: { authorization: `Bearer ${await token(node, 'crash-b')}` },
+      headers: { authorization: `Bearer ${await node.token('crash-b')}` },
     });
     const wsClosed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     await new Promise((resolve, reject) => {

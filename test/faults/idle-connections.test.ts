@@ -5,30 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { freshDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/delivery.ts';
-import { type NodeProcess, spawnNode } from '../helpers/node.ts';
+import { nodeForSuite } from '../helpers/node.ts';
 
-let db: { url: string; drop: () => Promise<void> };
-let node: NodeProcess;
-before(async () => {
-  db = await freshDatabase();
-  node = await spawnNode(db.url, 'idle-conns', {
-    PARLEY_MAX_CONNECTIONS: '100',
-    PARLEY_HEADERS_TIMEOUT_MS: '1500',
-    PARLEY_IDLE_TIMEOUT_MS: '1500',
-  });
-});
-after(async () => {
-  node.kill('SIGKILL');
-  await node.exited;
-  await db.drop();
+const suite = nodeForSuite('idle-conns', {
+  PARLEY_MAX_CONNECTIONS: '100',
+  PARLEY_HEADERS_TIMEOUT_MS: '1500',
+  PARLEY_IDLE_TIMEOUT_MS: '1500',
 });
 
 function silent(): Promise<{ socket: Socket; closed: () => boolean; closedAt: () => number }> {
-  const url = new URL(node.url);
+  const url = new URL(suite.node.url);
   return new Promise((resolve) => {
     let closedAt = 0;
     const socket = connect(Number(url.port), url.hostname, () =>
@@ -59,7 +48,7 @@ test('silent sockets past the cap are closed at once, the rest after the header 
   await eventually(() => sockets.every((s) => s.closed()), 5_000, 'every silent socket closed');
   const last = Math.max(...sockets.map((s) => s.closedAt())) - t0;
   assert.ok(last < 5_000, `the last silent socket lived ${last} ms`);
-  const res = await fetch(`${node.url}/healthz`);
+  const res = await fetch(`${suite.node.url}/healthz`);
   assert.equal(res.status, 200);
 });
 
@@ -76,7 +65,7 @@ test('a peer that trickles its headers (slowloris) is cut off at the header dead
   } finally {
     clearInterval(timer);
   }
-  assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  assert.equal((await fetch(`${suite.node.url}/healthz`)).status, 200);
 });
 
 test('a request whose body never comes is closed when the connection goes idle', async () => {

@@ -6,43 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import WebSocket from 'ws';
-import { freshDatabase, sqlClient } from '../helpers/db.ts';
 import { eventually } from '../helpers/delivery.ts';
-import { type NodeProcess, spawnNode } from '../helpers/node.ts';
+import { nodeForSuite } from '../helpers/node.ts';
 
 const STREAMS = 20;
 const BACKLOG = 5_000;
 const EVENT_BYTES = 2_000;
 
-let db: { url: string; drop: () => Promise<void> };
-let node: NodeProcess;
-let sql: ReturnType<typeof sqlClient>;
-before(async () => {
-  db = await freshDatabase();
-  node = await spawnNode(db.url, 'replay-mem');
-  sql = sqlClient(db.url);
-});
-after(async () => {
-  node.kill('SIGKILL');
-  await node.exited;
-  await sql.end({ timeout: 1 });
-  await db.drop();
-});
+const suite = nodeForSuite('replay-mem');
 
 const rssMb = () => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${node.child.pid}/status`, 'utf8'));
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${suite.node.child.pid}/status`, 'utf8'));
   return Number(m![1]) / 1024;
 };
 
 test(`${STREAMS} slow readers resuming from 0 over ${BACKLOG} events of ~2 KB: memory bounded, none dropped, all delivered`, async () => {
-  const r = await fetch(`${node.url}/api/v1/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: 'slow-reader' }),
-  });
-  const { token } = (await r.json()) as { token: string };
+  const { node, sql } = suite;
+  const token = await node.token('slow-reader');
   await sql`INSERT INTO users (id) VALUES ('slow-reader'), ('writer')`;
   const [c] = await sql`INSERT INTO channels (type) VALUES ('group') RETURNING id`;
   await sql`INSERT INTO channel_members (channel_id, user_id) VALUES (${c!.id}, 'slow-reader'), (${c!.id}, 'writer')`;

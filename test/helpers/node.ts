@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import type { Sql } from '../../src/db/client.ts';
 import { freePort } from '../../src/db/embedded.ts';
+import { freshDatabase, sqlClient } from './db.ts';
 import { TEST_SECRET } from './server.ts';
 
 export interface NodeProcess {
@@ -12,6 +15,8 @@ export interface NodeProcess {
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
+  /** A dev token for the user (the node runs with PARLEY_DEV_AUTH=1). */
+  token(user: string): Promise<string>;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -69,5 +74,47 @@ export async function spawnNode(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { id, url, child, output: () => out, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
+  const token = async (user: string) => {
+    const r = await fetch(`${url}/api/v1/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: user }),
+    });
+    return ((await r.json()) as { token: string }).token;
+  };
+  return { id, url, child, output: () => out, exited, kill: (signal = 'SIGTERM') => child.kill(signal), token };
+}
+
+/**
+ * A `parley serve` process on a fresh database, with a plain SQL client on it, for the suite this
+ * is called in: started before its tests, killed (and the database dropped) after them.
+ */
+export function nodeForSuite(
+  id: string,
+  env: Record<string, string> = {},
+): { readonly node: NodeProcess; readonly sql: Sql } {
+  let db: { url: string; drop: () => Promise<void> } | undefined;
+  let node: NodeProcess | undefined;
+  let sql: Sql | undefined;
+  before(async () => {
+    db = await freshDatabase();
+    node = await spawnNode(db.url, id, env);
+    sql = sqlClient(db.url);
+  });
+  after(async () => {
+    node?.kill('SIGKILL');
+    await node?.exited;
+    await sql?.end({ timeout: 1 });
+    await db?.drop();
+  });
+  return {
+    get node() {
+      if (!node) throw new Error('nodeForSuite: read node inside a test or hook');
+      return node;
+    },
+    get sql() {
+      if (!sql) throw new Error('nodeForSuite: read sql inside a test or hook');
+      return sql;
+    },
+  };
 }

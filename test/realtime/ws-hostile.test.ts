@@ -5,38 +5,15 @@
  * in the contract's shape, nothing is stored and the process keeps serving.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import WebSocket from 'ws';
-import { freshDatabase, sqlClient } from '../helpers/db.ts';
-import { type NodeProcess, spawnNode } from '../helpers/node.ts';
+import { nodeForSuite } from '../helpers/node.ts';
 
-let db: { url: string; drop: () => Promise<void> };
-let node: NodeProcess;
-let sql: ReturnType<typeof sqlClient>;
-
-before(async () => {
-  db = await freshDatabase();
-  node = await spawnNode(db.url, 'ws-hostile');
-  sql = sqlClient(db.url);
-});
-after(async () => {
-  node.kill('SIGKILL');
-  await node.exited;
-  await sql.end({ timeout: 1 });
-  await db.drop();
-});
-
-async function token(user: string): Promise<string> {
-  const r = await fetch(`${node.url}/api/v1/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: user }),
-  });
-  return ((await r.json()) as { token: string }).token;
-}
+const suite = nodeForSuite('ws-hostile');
+const token = (user: string) => suite.node.token(user);
 
 async function api(user: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${node.url}/api/v1${path}`, {
+  const r = await fetch(`${suite.node.url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${await token(user)}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -52,7 +29,7 @@ interface Ack {
 }
 
 async function socket(user: string) {
-  const ws = new WebSocket(`${node.url.replace('http', 'ws')}/api/v1/ws`, {
+  const ws = new WebSocket(`${suite.node.url.replace('http', 'ws')}/api/v1/ws`, {
     headers: { authorization: `Bearer ${await token(user)}` },
   });
   const acks: Ack[] = [];
@@ -90,7 +67,7 @@ const INHERITED = [
 ];
 
 async function counts() {
-  const [r] = await sql`
+  const [r] = await suite.sql`
     SELECT (SELECT count(*) FROM channel_messages)::int AS messages,
            (SELECT count(*) FROM message_reactions)::int AS reactions,
            (SELECT count(*) FROM channel_members)::int AS members,
@@ -110,8 +87,8 @@ test('ops named after inherited properties get an error ack naming op, and the p
   // The frame that killed the process at 012d59d, in its raw spelling too.
   const raw = await c.send('{"op":"__proto__","ref":1}');
   assert.equal(raw.error?.field, 'op');
-  assert.equal(node.child.exitCode, null, 'the server is still running');
-  assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  assert.equal(suite.node.child.exitCode, null, 'the server is still running');
+  assert.equal((await fetch(`${suite.node.url}/healthz`)).status, 200);
   c.ws.close();
 });
 
@@ -181,7 +158,7 @@ test('wrong types, huge arrays, unknown fields and non-objects: error acks, noth
   const binary = acksAfter(c, () => c.ws.send(Buffer.from([0xff, 0x00, 0x7b])));
   assert.equal((await binary).error?.code, 'invalid_request');
   assert.deepEqual(await counts(), before, 'nothing was stored');
-  assert.equal(node.child.exitCode, null);
+  assert.equal(suite.node.child.exitCode, null);
   c.ws.close();
 });
 
@@ -194,7 +171,7 @@ test('a frame over the size limit closes that socket only, with one warning line
   assert.equal((await other.send(JSON.stringify({ op: 'ping', ref: 1 }))).ok, true);
   other.ws.close();
   await new Promise((r) => setTimeout(r, 200));
-  const lines = node
+  const lines = suite.node
     .output()
     .split('\n')
     .filter((l) => /payload|max.*size|1009/i.test(l));

@@ -1,7 +1,6 @@
 import type { AnyParleyEvent, Channel, Message } from '../../sdk/index.ts';
+import { TYPING_TTL_MS } from '../../src/contract/constants.ts';
 import type { ChatStore } from './store.ts';
-
-const TYPING_TTL_MS = 6_000;
 
 /** Applies one event of the stream to the chat's state. */
 export function applyEvent(store: ChatStore, e: AnyParleyEvent): void {
