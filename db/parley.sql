@@ -962,6 +962,14 @@ DROP FUNCTION parley_member_change();
 DROP FUNCTION parley_channel_change();
 INSERT INTO parley_migrations (version, name) VALUES (10, 'one_event_path');
 
+-- 0011_user_profiles.sql
+-- Users carry a name and an avatar wherever a client shows a user id (GET /users?ids=), and the
+-- host application's own data about them (the server API's user upsert).
+ALTER TABLE users
+  ADD COLUMN avatar_url text CHECK (char_length(avatar_url) <= 2000),
+  ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object' AND pg_column_size(metadata) <= 16384);
+INSERT INTO parley_migrations (version, name) VALUES (11, 'user_profiles');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 

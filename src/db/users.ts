@@ -25,3 +25,25 @@ export async function nameOf(sql: Sql, userId: string): Promise<string | null | 
   const [row] = await sql`SELECT name FROM users WHERE id = ${userId}`;
   return row ? (row.name as string | null) : undefined;
 }
+
+export interface UserCard {
+  id: string;
+  name: string | null;
+  avatar_url: string | null;
+}
+
+/** Of `ids`, the users `viewer` may see: themselves and those who share a channel with them. */
+export async function cardsVisibleTo(sql: Sql, viewer: string, ids: string[]): Promise<UserCard[]> {
+  const rows = await sql`
+    SELECT u.id, u.name, u.avatar_url FROM users u
+     WHERE u.id = ANY(${ids}::text[])
+       AND (u.id = ${viewer} OR EXISTS (
+             SELECT 1 FROM channel_members a JOIN channel_members b ON a.channel_id = b.channel_id
+              WHERE a.user_id = ${viewer} AND b.user_id = u.id))
+     ORDER BY u.id`;
+  return rows.map((r) => ({
+    id: r.id as string,
+    name: r.name as string | null,
+    avatar_url: r.avatar_url as string | null,
+  }));
+}
