@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { Auth, secretFor } from './auth.ts';
+import { secretFor } from './auth/secret.ts';
+import { Auth } from './auth/tokens.ts';
 import { loadConfig } from './config.ts';
 import { isUserIdLength } from './contract/schemas.ts';
 import { connect } from './db/client.ts';

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Auth, secretFor } from './auth.ts';
+import { secretFor } from './auth/secret.ts';
+import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
 import type { Config } from './config.ts';

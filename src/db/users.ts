@@ -1,4 +1,4 @@
-import type { User } from '../auth.ts';
+import type { User } from '../auth/tokens.ts';
 import type { Sql } from './client.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Auth } from '../auth.ts';
+import type { Auth } from '../auth/tokens.ts';
 import type { Actor } from '../chat/actor.ts';
 import type { Chat } from '../chat/context.ts';
 import type { Config } from '../config.ts';

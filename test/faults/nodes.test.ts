@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Auth } from '../../src/auth.ts';
+import { Auth } from '../../src/auth/tokens.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { freshDatabase, sqlClient } from '../helpers/db.ts';
 import { checkDelivery, eventually } from '../helpers/delivery.ts';

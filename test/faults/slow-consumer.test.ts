@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { Auth } from '../../src/auth.ts';
+import { Auth } from '../../src/auth/tokens.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/delivery.ts';
 import { type NodeProcess, spawnNode } from '../helpers/node.ts';

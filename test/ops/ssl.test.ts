@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { Auth } from '../../src/auth.ts';
+import { Auth } from '../../src/auth/tokens.ts';
 import { EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 import { type Parley, startParley } from '../../src/server.ts';
