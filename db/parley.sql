@@ -970,6 +970,59 @@ ALTER TABLE users
   ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object' AND pg_column_size(metadata) <= 16384);
 INSERT INTO parley_migrations (version, name) VALUES (11, 'user_profiles');
 
+-- 0014_server_api.sql
+-- The host application's way in: server keys, token revocation, an audit of what keys do, system
+-- messages, and the host's own data on channels.
+
+-- Server keys: only a hash is kept (keys are 256-bit random, so a plain SHA-256 is enough).
+CREATE TABLE server_keys (
+  id           text PRIMARY KEY,
+  name         text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+  hash         bytea NOT NULL UNIQUE,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  last_used_at timestamptz,
+  revoked_at   timestamptz
+);
+REVOKE ALL ON server_keys FROM PUBLIC;
+
+-- Tokens of a user issued (iat) before `before` are refused; one row per user, the latest wins.
+CREATE TABLE token_revocations (
+  user_id    text PRIMARY KEY,
+  before     timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX token_revocations_updated_idx ON token_revocations (updated_at);
+
+-- Every server-key action (and, next, every moderation action), kept apart from the event log's
+-- retention.
+CREATE TABLE audit_log (
+  id         bigserial PRIMARY KEY,
+  at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+  actor      text NOT NULL,
+  action     text NOT NULL,
+  target     text,
+  channel_id uuid,
+  user_id    text,
+  detail     jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+CREATE INDEX audit_log_channel_idx ON audit_log (channel_id, at) WHERE channel_id IS NOT NULL;
+CREATE INDEX audit_log_user_idx ON audit_log (user_id, at) WHERE user_id IS NOT NULL;
+
+ALTER TABLE channels ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}'
+  CHECK (jsonb_typeof(metadata) = 'object' AND pg_column_size(metadata) <= 16384);
+
+-- A system message (the host's, "Lesson booked for Tuesday 16:00") has no author.
+ALTER TABLE channel_messages ALTER COLUMN user_id DROP NOT NULL;
+
+-- An erased user keeps a row (their messages still point at it), and nothing else.
+ALTER TABLE users ADD COLUMN erased_at timestamptz;
+
+-- A system message retried with the same client_id is one message, as a user's is.
+CREATE UNIQUE INDEX channel_messages_system_client_id_idx ON channel_messages (channel_id, client_id)
+  WHERE user_id IS NULL AND client_id IS NOT NULL;
+INSERT INTO parley_migrations (version, name) VALUES (14, 'server_api');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 
@@ -995,6 +1048,8 @@ LANGUAGE sql STABLE AS $$
     'id', m.id,
     'channel_id', m.channel_id,
     'user_id', m.user_id,
+    -- A message with no author is the host application's (the server API's system messages).
+    'system', m.user_id IS NULL,
     'content', m.content,
     'parent_message_id', m.parent_message_id,
     'thread_reply_count', m.thread_reply_count,
@@ -1197,7 +1252,7 @@ BEGIN
         FROM n
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(n.mentions) AS x
-          WHERE x <> n.user_id
+          WHERE x IS DISTINCT FROM n.user_id
             AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x)) u
        WHERE cardinality(n.mentions) > 0
     )
@@ -1237,7 +1292,7 @@ BEGIN
         FROM d
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(d.mentions) AS x
-          WHERE x <> d.user_id AND NOT (x = ANY (d.old_mentions))
+          WHERE x IS DISTINCT FROM d.user_id AND NOT (x = ANY (d.old_mentions))
             AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x)) u
        WHERE d.type = 'message_updated' AND cardinality(d.mentions) > 0
     )
@@ -1540,6 +1595,6 @@ DROP TRIGGER IF EXISTS event_pending_flush ON event_pending;
 CREATE CONSTRAINT TRIGGER event_pending_flush
   AFTER INSERT ON event_pending
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.head) EXECUTE FUNCTION parley_flush_batch();
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 1)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 2)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

@@ -6,6 +6,7 @@ import { isUserIdLength } from './contract/schemas.ts';
 import { connect } from './db/client.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
+import { createServerKey, listServerKeys, revokeServerKey } from './db/server-keys.ts';
 import { doctor } from './doctor.ts';
 import { serve } from './main.ts';
 
@@ -15,6 +16,9 @@ const USAGE = `Usage: parley <command>
   migrate                            create or update tables, triggers and functions (idempotent)
   doctor                             check triggers, tables, the listener and end-to-end notification
   token <user_id> [--name N] [--ttl 1h]  print a signed user token (PARLEY_JWT_SECRET or the data dir's)
+  keys create --name NAME            make a server key for the host's backend (printed once; only its hash is kept)
+  keys list                          the server keys: id, name, created, last used, revoked
+  keys revoke ID                     revoke a server key (refused everywhere within 5 s)
 `;
 
 /**
@@ -46,6 +50,56 @@ async function migrateUrl(url: string): Promise<number[]> {
   } finally {
     await sql.end({ timeout: 1 });
   }
+}
+
+async function keys(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' } } });
+  const [verb, id] = positionals;
+  const withSql = <T>(fn: (sql: ReturnType<typeof connect>) => Promise<T>) =>
+    withDatabase(async (url) => {
+      const sql = connect(url, { max: 1, applicationName: 'parley-keys' });
+      try {
+        return await fn(sql);
+      } catch (err) {
+        if ((err as { code?: string }).code === '42P01') {
+          throw new Error('this database has no Parley schema yet: run `parley migrate` first');
+        }
+        throw err;
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    }, true);
+  if (verb === 'create') {
+    const name = values.name?.trim();
+    if (!name || name.length > 200) {
+      console.error('parley keys create: give the key a --name (1 to 200 characters), e.g. --name booking-service');
+      return 2;
+    }
+    const key = await withSql((sql) => createServerKey(sql, name));
+    console.log(
+      `${key.key}\n\nServer key ${key.id} ("${name}"). It is shown only now: keep it in your backend's secrets.`,
+    );
+    return 0;
+  }
+  if (verb === 'list') {
+    const list = await withSql(listServerKeys);
+    if (list.length === 0) console.log('no server keys (make one with `parley keys create --name NAME`)');
+    for (const k of list) {
+      const state = k.revoked_at ? `revoked ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`;
+      console.log(`${k.id}\t${k.name}\tcreated ${k.created_at}\t${state}`);
+    }
+    return 0;
+  }
+  if (verb === 'revoke' && id) {
+    if (!(await withSql((sql) => revokeServerKey(sql, id)))) {
+      console.error(`parley keys revoke: no server key ${id}`);
+      return 1;
+    }
+    console.log(`revoked server key ${id}`);
+    return 0;
+  }
+  console.error(`parley keys: create --name NAME | list | revoke ID\n\n${USAGE}`);
+  return 2;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -82,6 +136,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(await auth.sign(userId, values.name, values.ttl));
       return 0;
     }
+    case 'keys':
+      return keys(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -40,6 +40,8 @@ export interface Config {
   streamStallMs: number;
   /** Per user and bucket (send, typing, reaction, upload, channel); absent: not limited. */
   rateLimits: RateLimits;
+  /** A server key named in the environment (bootstrapping: accepted besides the stored ones). */
+  serverKey: string | undefined;
   /** Different reactions one user may have on one message. */
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
@@ -63,6 +65,16 @@ function int(value: string | undefined, name: string, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer (got "${value}")`);
   return n;
+}
+
+function serverKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^psk_[A-Za-z0-9_-]{40,}$/.test(value)) {
+    throw new ConfigError(
+      'PARLEY_SERVER_KEY must be a server key: psk_ and at least 40 more letters, digits, _ or - (make one with `parley keys create`)',
+    );
+  }
+  return value;
 }
 
 function rateLimits(value: string | undefined): RateLimits {
@@ -105,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStreamsPerUser: int(env.PARLEY_MAX_STREAMS_PER_USER, 'PARLEY_MAX_STREAMS_PER_USER', 100),
     streamStallMs: int(env.PARLEY_STREAM_STALL_MS, 'PARLEY_STREAM_STALL_MS', 30_000),
     rateLimits: rateLimits(env.PARLEY_RATE_LIMITS),
+    serverKey: serverKey(env.PARLEY_SERVER_KEY),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
   };

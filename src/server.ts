@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { Revocations } from './auth/revocations.ts';
 import { secretFor } from './auth/secret.ts';
+import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
@@ -93,11 +95,20 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
         typing.receive(m.channel_id, String(m.data.user_id), m.data.is_typing === true);
       } else if (m.type === 'presence') {
         presence.receive(m.data as { user_id: string; online: boolean; last_seen_at: string | null }).catch(() => {});
+      } else if (m.type === 'revoke') {
+        revocations.heard().catch((err) => log.warn({ err: (err as Error).message }, 'revocations: refresh failed'));
       }
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
   const limits = new RateLimiter(config.rateLimits);
+  const revocations = new Revocations(
+    sql,
+    log,
+    (userId, beforeMs) =>
+      publisher.publish({ type: 'revoke', channel_id: null, data: { user_id: userId, before_ms: beforeMs } }),
+    (userId, beforeMs) => streams.closeUser(userId, 'token_revoked', beforeMs),
+  );
   const streams = new Streams(hub, presence, metrics, log, {
     nodeId: config.nodeId,
     maxBufferedBytes: config.maxBufferedBytes,
@@ -117,6 +128,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       typing.stop();
       retention.stop();
       limits.stop();
+      revocations.stop();
       await presence.stop();
       await publisher.stop();
       await listener.stop();
@@ -130,6 +142,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   try {
     await listener.start();
     await presence.start();
+    await revocations.start();
     retention.start();
     const users = new Users(sql);
     const chat: Chat = {
@@ -138,13 +151,15 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       users,
       typing,
       limits,
+      revocations,
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       presenceTtlMs: config.presenceTtlMs,
     };
     app = await buildApp({
       config,
       chat,
-      auth: new Auth(secret),
+      auth: new Auth(secret, (userId, issuedAtMs) => revocations.isRevoked(userId, issuedAtMs)),
+      keys: new ServerKeys(sql, config.serverKey),
       users,
       listener,
       streams,

@@ -22,6 +22,8 @@ LANGUAGE sql STABLE AS $$
     'id', m.id,
     'channel_id', m.channel_id,
     'user_id', m.user_id,
+    -- A message with no author is the host application's (the server API's system messages).
+    'system', m.user_id IS NULL,
     'content', m.content,
     'parent_message_id', m.parent_message_id,
     'thread_reply_count', m.thread_reply_count,

@@ -29,7 +29,7 @@ BEGIN
         FROM n
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(n.mentions) AS x
-          WHERE x <> n.user_id
+          WHERE x IS DISTINCT FROM n.user_id
             AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x)) u
        WHERE cardinality(n.mentions) > 0
     )
@@ -69,7 +69,7 @@ BEGIN
         FROM d
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(d.mentions) AS x
-          WHERE x <> d.user_id AND NOT (x = ANY (d.old_mentions))
+          WHERE x IS DISTINCT FROM d.user_id AND NOT (x = ANY (d.old_mentions))
             AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x)) u
        WHERE d.type = 'message_updated' AND cardinality(d.mentions) > 0
     )

@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { parseDuration } from '../config.ts';
-import { isUserIdLength } from '../contract/schemas.ts';
+import { isUserIdLength, UNSTORABLE } from '../contract/schemas.ts';
 import { ApiError } from '../errors.ts';
 
 export interface User {
@@ -15,13 +15,6 @@ export interface Verified {
   issuedAtMs?: number;
 }
 
-/**
- * Text PostgreSQL cannot store as given: NUL, and lone UTF-16 surrogates (which would be stored as
- * U+FFFD, so the stored id would differ from the id requests run as).
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 const CACHE_MAX = 20_000;
 
 export class Auth {
@@ -31,7 +24,11 @@ export class Auth {
    */
   private readonly verified = new Map<string, Verified>();
 
-  constructor(private readonly secret: Uint8Array) {}
+  constructor(
+    private readonly secret: Uint8Array,
+    /** Whether the user's tokens issued at that time were revoked (checked on every use). */
+    private readonly isRevoked: (userId: string, issuedAtMs: number | undefined) => boolean = () => false,
+  ) {}
 
   async sign(userId: string, name?: string, ttl = '24h'): Promise<string> {
     const jwt = new SignJWT(name ? { name } : {})
@@ -44,6 +41,14 @@ export class Auth {
 
   /** Verifies signature (HS256 only: `alg: none` and others are refused), expiry and claims. */
   async verify(token: string): Promise<Verified> {
+    const verified = await this.check(token);
+    if (this.isRevoked(verified.user.id, verified.issuedAtMs)) {
+      throw new ApiError('unauthorized', 'The token was revoked; get a new one.');
+    }
+    return verified;
+  }
+
+  private async check(token: string): Promise<Verified> {
     const hit = this.verified.get(token);
     if (hit && Date.now() < hit.expiresAtMs) return hit;
     if (hit) this.verified.delete(token);

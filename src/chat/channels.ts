@@ -6,14 +6,23 @@ import {
   type ChannelChange,
   channelJson,
   channelsOf,
+  channelWithMetadata,
   createChannel as insertChannel,
   type NewMember,
+  deleteChannel as removeChannel,
   updateChannel as writeChannel,
 } from '../db/channels.ts';
+import { openDirect as findOrCreateDirect } from '../db/direct.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
-import { assertCanChangeChannel, assertCreatedRole, creationRoles } from './permissions.ts';
+import {
+  assertCanChangeChannel,
+  assertChannelShape,
+  assertCreatedRole,
+  assertServer,
+  creationRoles,
+} from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
 export const CreateChannelInput = Type.Object(
@@ -92,4 +101,60 @@ export async function updateChannel(
   const channel = await channelJson(chat.sql, channelId);
   if (!channel) throw notFound('Channel');
   return channel;
+}
+
+export const ServerChannelInput = Type.Object(
+  {
+    type: ChannelType,
+    name: Type.Optional(Text({ maxLength: 200 })),
+    description: Type.Optional(Text({ maxLength: 2000 })),
+    members: Type.Array(Type.Object({ user_id: UserId, role: Type.Optional(Role) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export type ServerChannel = Channel & { metadata: Record<string, unknown> };
+
+/**
+ * The server API: a channel for any members with any roles, e.g. a tutor_student channel for a
+ * tutor and a student when a lesson is booked. The shape rules still hold: a direct channel is a
+ * pair (found if it exists), a tutor_student channel has exactly one tutor.
+ */
+export async function createChannelAsServer(
+  chat: Chat,
+  actor: Actor,
+  input: Static<typeof ServerChannelInput>,
+): Promise<{ created: boolean; channel: ServerChannel }> {
+  assertServer(actor);
+  const roles = creationRoles(input.type);
+  const members = new Map<string, NewMember>();
+  for (const m of input.members) {
+    if (members.has(m.user_id)) throw invalid('members', `members names "${m.user_id}" twice.`);
+    members.set(m.user_id, { user_id: m.user_id, role: input.type === 'direct' ? 'member' : (m.role ?? roles.member) });
+  }
+  assertChannelShape(input.type, [...members.values()]);
+  if (input.type === 'direct') {
+    const [a, b] = [...members.keys()] as [string, string];
+    const { id, created } = await findOrCreateDirect(chat.sql, a, b, null);
+    return { created, channel: (await channelWithMetadata(chat.sql, id))! };
+  }
+  const id = await insertChannel(chat.sql, {
+    type: input.type,
+    name: input.name ?? null,
+    description: input.description ?? null,
+    createdBy: null,
+    members: [...members.values()],
+    metadata: input.metadata ?? {},
+  });
+  return { created: true, channel: (await channelWithMetadata(chat.sql, id))! };
+}
+
+/** The server API: deletes a channel with everything in it; its members get member_left. */
+export async function deleteChannel(chat: Chat, actor: Actor, channelId: string): Promise<void> {
+  assertServer(actor);
+  if (!(await removeChannel(chat.sql, channelId))) throw notFound('Channel');
 }

@@ -1,3 +1,4 @@
+import type { Revocations } from '../auth/revocations.ts';
 import type { Sql } from '../db/client.ts';
 import type { MessageWriter } from '../db/message-writer.ts';
 import type { ReactionLimits } from '../db/reactions.ts';
@@ -16,7 +17,11 @@ export interface Chat {
   readonly typing: Typing;
   /** Per user and operation, for REST and WebSocket alike. */
   readonly limits: RateLimiter;
+  /** Token revocation, on every node. */
+  readonly revocations: Revocations;
   readonly reactionLimits: ReactionLimits;
+  /** Deletes stored files by storage key (attachments), when a user is erased. */
+  readonly removeFiles?: (storageKeys: string[]) => Promise<void>;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
 }

@@ -6,6 +6,7 @@ import {
   findByClientId,
   findMessage,
   insertMessage,
+  insertSystemMessage,
   type MessageRow,
   messageJson,
   type NewMessage,
@@ -18,7 +19,14 @@ import {
 import { ApiError, invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
-import { assertCanDelete, assertCanEdit, assertCanWrite, assertMember, type Place } from './permissions.ts';
+import {
+  assertCanDelete,
+  assertCanEdit,
+  assertCanWrite,
+  assertMember,
+  assertServer,
+  type Place,
+} from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
 export const MAX_CONTENT = 40_000;
@@ -193,4 +201,48 @@ export async function thread(
   const replies = await threadPage(chat.sql, parentId, input);
   if (!replies) throw invalid('after', 'after is not a reply in this thread.');
   return { parent: (await messageJson(chat.sql, parentId))!, ...replies };
+}
+
+export const ServerMessageInput = Type.Object(
+  {
+    ...sendFields,
+    /** Post as this member; without it, a system message (no author). */
+    user_id: Type.Optional(UserId),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The server API: a system message ("Lesson booked for Tuesday 16:00"), or one posted as a member,
+ * with no user's checks (an archived channel takes it too). Idempotent on client_id.
+ */
+export async function sendAsServer(
+  chat: Chat,
+  actor: Actor,
+  channelId: string,
+  input: Static<typeof ServerMessageInput>,
+): Promise<{ created: boolean; message: Message }> {
+  assertServer(actor);
+  await placeIn(chat, actor, channelId);
+  const { user_id: author, ...rest } = input;
+  if (author !== undefined) {
+    const [outsider] = await nonMembers(chat.sql, channelId, [author]);
+    if (outsider !== undefined) throw invalid('user_id', `user_id "${author}" is not a member of this channel.`);
+  } else if (rest.attachment_ids?.length) {
+    throw invalid('attachment_ids', 'A system message has no uploader: post attachments as a member (user_id).');
+  }
+  const m: NewMessage = {
+    channelId,
+    userId: author ?? '',
+    content: rest.content,
+    parentMessageId: rest.parent_message_id ?? null,
+    mentions: rest.mentions ?? [],
+    attachmentIds: rest.attachment_ids ?? [],
+    clientId: rest.client_id ?? null,
+  };
+  checkContent(m.content);
+  await validateNewMessage(chat, m);
+  const { id, created } =
+    author !== undefined ? await insertMessage(chat.sql, m) : await insertSystemMessage(chat.sql, m);
+  return { created, message: (await messageJson(chat.sql, id))! };
 }

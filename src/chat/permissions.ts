@@ -23,6 +23,11 @@ export const canManage = (role: string): boolean => role === 'owner' || role ===
 
 const isServer = (actor: Actor) => actor.kind === 'server';
 
+/** The server API's own operations (users, channels, system messages): a server key only. */
+export function assertServer(actor: Actor): void {
+  if (!isServer(actor)) throw new ApiError('forbidden', 'Only the server API (a server key) can do this.');
+}
+
 /** 404 when the channel does not exist, 403 when a user is not one of its members. */
 export function assertMember(actor: Actor, channelFound: boolean, role: string | null): void {
   if (!channelFound) throw new ApiError('not_found', 'Channel not found.');
@@ -44,6 +49,20 @@ export function assertCreatedRole(type: ChannelType, role: string): void {
   if (role === 'owner') throw invalid('members', 'Only the creator is the owner of a new channel.');
   if (type === 'tutor_student' && role === 'tutor') {
     throw invalid('members', 'A tutor_student channel has one tutor: its creator.');
+  }
+}
+
+/**
+ * What every channel must be, whoever creates it: a direct channel is two members, a tutor_student
+ * channel has exactly one tutor, and only a group has owners.
+ */
+export function assertChannelShape(type: ChannelType, members: { role: string }[]): void {
+  if (type === 'direct' && members.length !== 2) throw invalid('members', 'A direct channel has exactly two members.');
+  if (type === 'tutor_student' && members.filter((m) => m.role === 'tutor').length !== 1) {
+    throw invalid('members', 'A tutor_student channel has exactly one tutor.');
+  }
+  if (type !== 'group' && members.some((m) => m.role === 'owner')) {
+    throw invalid('members', `A ${type} channel has no owner.`);
   }
 }
 

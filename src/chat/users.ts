@@ -1,8 +1,18 @@
-import { isUserIdLength } from '../contract/schemas.ts';
-import { cardsVisibleTo, nameOf, type UserCard } from '../db/users.ts';
-import { invalid } from '../errors.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import { isUserIdLength, Nullable, Text, Timestamp } from '../contract/schemas.ts';
+import {
+  cardsVisibleTo,
+  eraseUser as eraseRow,
+  nameOf,
+  type UserCard,
+  type UserRecord,
+  upsertUser as upsertRow,
+  userRecord,
+} from '../db/users.ts';
+import { invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
+import { assertServer } from './permissions.ts';
 import { userOf } from './place.ts';
 
 /**
@@ -30,4 +40,67 @@ export async function usersByIds(chat: Chat, actor: Actor, ids: string[]): Promi
   }
   if (!unique.every(isUserIdLength)) throw invalid('ids', 'ids must be user ids of 1 to 128 characters.');
   return cardsVisibleTo(chat.sql, userOf(actor), unique);
+}
+
+export const UpsertUserInput = Type.Object(
+  {
+    name: Type.Optional(Nullable(Text({ maxLength: 200 }))),
+    avatar_url: Type.Optional(Nullable(Text({ maxLength: 2000, format: 'uri' }))),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+/** The server API: creates or updates a user (`created` tells which). */
+export async function upsertUser(
+  chat: Chat,
+  actor: Actor,
+  userId: string,
+  input: Static<typeof UpsertUserInput>,
+): Promise<{ created: boolean; user: UserRecord }> {
+  assertServer(actor);
+  // Shown as an image by every client: only a web address, never javascript: or data:.
+  if (input.avatar_url && !/^https?:\/\//i.test(input.avatar_url)) {
+    throw invalid('avatar_url', 'avatar_url must be an http(s) URL.');
+  }
+  if (input.metadata && Buffer.byteLength(JSON.stringify(input.metadata)) > 16_384) {
+    throw invalid('metadata', 'metadata must be at most 16 KiB of JSON.');
+  }
+  const result = await upsertRow(chat.sql, userId, input);
+  chat.users.forget(userId);
+  return result;
+}
+
+export async function getUser(chat: Chat, actor: Actor, userId: string): Promise<UserRecord> {
+  assertServer(actor);
+  const user = await userRecord(chat.sql, userId);
+  if (!user) throw notFound('User');
+  return user;
+}
+
+/**
+ * The server API: erases a user (their messages' content and attachments, memberships, reactions,
+ * presence; others see message_deleted) and revokes their tokens, so their streams close too.
+ */
+export async function eraseUser(chat: Chat, actor: Actor, userId: string): Promise<void> {
+  assertServer(actor);
+  const files = await eraseRow(chat.sql, userId);
+  if (!files) throw notFound('User');
+  await chat.revocations.revoke(userId);
+  chat.users.forget(userId);
+  await chat.removeFiles?.(files);
+}
+
+export const RevokeInput = Type.Object({ before: Type.Optional(Timestamp) }, { additionalProperties: false });
+
+/** The server API: the user's tokens issued before `before` (default now) get 401; their streams close. */
+export async function revokeTokens(
+  chat: Chat,
+  actor: Actor,
+  userId: string,
+  input: Static<typeof RevokeInput>,
+): Promise<{ user_id: string; before: string }> {
+  assertServer(actor);
+  const beforeMs = await chat.revocations.revoke(userId, input.before ? new Date(input.before) : new Date());
+  return { user_id: userId, before: new Date(beforeMs).toISOString() };
 }

@@ -55,7 +55,9 @@ export const Reaction = Type.Object({
 export const Message = Type.Object({
   id: Uuid,
   channel_id: Uuid,
-  user_id: Type.String(),
+  /** null for a system message (the host application's, through the server API). */
+  user_id: Nullable(Type.String()),
+  system: Type.Boolean(),
   content: Type.String(),
   parent_message_id: Nullable(Uuid),
   thread_reply_count: Type.Integer(),

@@ -34,3 +34,10 @@ export const ErrorBody = Type.Object({
     field: Type.Optional(Type.String()),
   }),
 });
+
+/**
+ * Text PostgreSQL cannot store as given: NUL, and lone UTF-16 surrogates (which would be stored as
+ * U+FFFD, so the stored id would differ from the id requests run as).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
+export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -29,7 +29,7 @@ function make(coerce: boolean) {
     allErrors: false,
     strict: false,
   });
-  addFormats(ajv, ['uuid', 'date-time']);
+  addFormats(ajv, ['uuid', 'date-time', 'uri']);
   ajv.addKeyword({
     keyword: LOWERCASE,
     type: 'string',

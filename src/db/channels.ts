@@ -13,7 +13,7 @@ export async function channelsOf(sql: Sql, userId: string, channelId?: string): 
         SELECT count(*) AS unread, count(*) FILTER (WHERE m.mentions @> ARRAY[cm.user_id]) AS mentioned
           FROM channel_messages m
          WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
-           AND m.deleted_at IS NULL AND m.user_id <> cm.user_id) u
+           AND m.deleted_at IS NULL AND m.user_id IS DISTINCT FROM cm.user_id) u
      WHERE cm.user_id = ${userId} ${channelId ? sql`AND cm.channel_id = ${channelId}` : sql``}`;
   const channels = rows.map((r) => r.channel as Channel);
   // Most recently active first.
@@ -48,17 +48,42 @@ export interface NewMember {
 /** Creates a channel with its members in one transaction, so channel_created reaches them all. */
 export async function createChannel(
   sql: Sql,
-  input: { type: string; name: string | null; description: string | null; createdBy: string; members: NewMember[] },
+  input: {
+    type: string;
+    name: string | null;
+    description: string | null;
+    /** null: created by the host application (the server API). */
+    createdBy: string | null;
+    members: NewMember[];
+    metadata?: Record<string, unknown>;
+  },
 ): Promise<string> {
   return sql.begin(async (tx) => {
     const ids = input.members.map((m) => m.user_id);
     await tx`INSERT INTO users (id) SELECT unnest(${ids}::text[]) ON CONFLICT (id) DO NOTHING`;
     const [c] = await tx`
-      INSERT INTO channels (type, name, description, created_by)
-      VALUES (${input.type}, ${input.name}, ${input.description}, ${input.createdBy}) RETURNING id`;
+      INSERT INTO channels (type, name, description, created_by, metadata)
+      VALUES (${input.type}, ${input.name}, ${input.description}, ${input.createdBy},
+              ${tx.json((input.metadata ?? {}) as never)}) RETURNING id`;
     await tx`
       INSERT INTO channel_members (channel_id, user_id, role)
       SELECT ${c!.id}, u, r FROM unnest(${ids}::text[], ${input.members.map((m) => m.role)}::text[]) AS t(u, r)`;
     return c!.id as string;
   });
+}
+
+/** A channel as the server API shows it: the Channel and the host's own metadata. */
+export async function channelWithMetadata(
+  sql: Sql,
+  channelId: string,
+): Promise<(Channel & { metadata: Record<string, unknown> }) | undefined> {
+  const [row] =
+    await sql`SELECT parley_channel_json(c) AS channel, c.metadata FROM channels c WHERE c.id = ${channelId}`;
+  return row ? { ...(row.channel as Channel), metadata: row.metadata as Record<string, unknown> } : undefined;
+}
+
+/** Deletes a channel and all it holds (its members get member_left); false if there was none. */
+export async function deleteChannel(sql: Sql, channelId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM channels WHERE id = ${channelId} RETURNING id`;
+  return rows.length > 0;
 }

@@ -127,6 +127,7 @@ function newMessageJson(
     id,
     channel_id: channelId,
     user_id: m.userId,
+    system: false,
     content: m.content,
     parent_message_id: parentMessageId,
     thread_reply_count: 0,

@@ -201,3 +201,28 @@ export async function insertMessage(sql: Sql, m: NewMessage): Promise<{ id: stri
     return { id: row.id as string, created: true };
   });
 }
+
+/**
+ * A message from the host application (no author), idempotent on client_id like a user's.
+ * Returns the id, and whether it was created (false: an earlier one with this client_id).
+ */
+export async function insertSystemMessage(
+  sql: Sql,
+  m: {
+    channelId: string;
+    content: string;
+    parentMessageId: string | null;
+    mentions: string[];
+    clientId: string | null;
+  },
+): Promise<{ id: string; created: boolean }> {
+  const [row] = await sql`
+    INSERT INTO channel_messages (channel_id, user_id, content, parent_message_id, mentions, client_id)
+    VALUES (${m.channelId}, NULL, ${m.content}, ${m.parentMessageId}, ${m.mentions}::text[], ${m.clientId})
+    ON CONFLICT (channel_id, client_id) WHERE user_id IS NULL AND client_id IS NOT NULL DO NOTHING
+    RETURNING id`;
+  if (row) return { id: row.id as string, created: true };
+  const [earlier] = await sql`
+    SELECT id FROM channel_messages WHERE channel_id = ${m.channelId} AND user_id IS NULL AND client_id = ${m.clientId}`;
+  return { id: earlier!.id as string, created: false };
+}

@@ -2,10 +2,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
-import { asUser } from '../chat/actor.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from '../contract/validation.ts';
-import { ApiError } from '../errors.ts';
+import { auditServerKeys, authenticate } from './authenticate.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import activityRoutes from './routes/activity.ts';
@@ -17,27 +16,12 @@ import messageRoutes from './routes/messages.ts';
 import opsRoutes from './routes/ops.ts';
 import presenceRoutes from './routes/presence.ts';
 import reactionRoutes from './routes/reactions.ts';
+import serverChannelRoutes from './routes/server/channels.ts';
+import serverUserRoutes from './routes/server/users.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './routes/web.ts';
 import wsRoutes from './routes/ws.ts';
-
-/** Extracts the bearer token; stream endpoints may also carry it as ?access_token (EventSource). */
-function tokenOf(req: FastifyRequest, allowQuery: boolean): string | undefined {
-  const header = req.headers.authorization;
-  if (header) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new ApiError('unauthorized', 'Authorization must be "Bearer <token>".');
-    return m[1];
-  }
-  if (allowQuery) {
-    const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-    if (typeof q === 'string' && q) return q;
-  }
-  return undefined;
-}
-
-const STREAM_ROUTES = /^\/api\/v1\/(events|ws|sse\/[^/?]+)(\?|$)/;
 
 export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -91,14 +75,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(devRoutes, { deps, prefix: '/api/v1' });
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (req) => {
-        const token = tokenOf(req, STREAM_ROUTES.test(req.url));
-        if (!token) throw new ApiError('unauthorized', 'A bearer token is required.');
-        const { user, expiresAtMs, issuedAtMs } = await deps.auth.verify(token);
-        await deps.users.ensure(user);
-        req.actor = asUser(user.id, user.name);
-        req.credentials = issuedAtMs === undefined ? { expiresAtMs } : { expiresAtMs, issuedAtMs };
-      });
+      api.addHook('onRequest', authenticate(deps));
+      api.addHook('onResponse', auditServerKeys(deps));
       // A route whose operation is rate limited says how much is left (IETF RateLimit headers).
       api.addHook('onSend', async (req, reply) => {
         const rate = req.actor ? deps.chat.limits.lastState(req.actor) : undefined;
@@ -120,6 +98,9 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         wsRoutes,
       ]) {
         await api.register(routes, { deps });
+      }
+      for (const routes of [serverUserRoutes, serverChannelRoutes]) {
+        await api.register(routes, { deps, prefix: '/server' });
       }
     },
     { prefix: '/api/v1' },

@@ -1,3 +1,4 @@
+import type { ServerKeys } from '../auth/server-keys.ts';
 import type { Auth } from '../auth/tokens.ts';
 import type { Actor } from '../chat/actor.ts';
 import type { Chat } from '../chat/context.ts';
@@ -13,6 +14,8 @@ export interface HttpDeps {
   config: Config;
   chat: Chat;
   auth: Auth;
+  /** The host application's server keys. */
+  keys: ServerKeys;
   users: Users;
   listener: Listener;
   /** Every event stream open on this node (SSE and WebSocket). */

@@ -3,9 +3,12 @@ import type { Logger } from '../log.ts';
 import { EPHEMERAL_CHANNEL } from './listener.ts';
 import { mac, verified } from './notification.ts';
 
-/** An ephemeral event as it crosses nodes: small, never logged. */
+/**
+ * An ephemeral event as it crosses nodes: small, never logged. `revoke` tells the nodes a user's
+ * tokens were revoked (they read which from the database, and close the user's streams).
+ */
 export interface EphemeralMessage {
-  type: 'typing' | 'presence';
+  type: 'typing' | 'presence' | 'revoke';
   channel_id: string | null;
   data: Record<string, unknown>;
 }
@@ -122,5 +125,6 @@ function wellFormed(m: unknown): m is EphemeralMessage {
   if (!e || typeof e !== 'object' || typeof e.data !== 'object' || e.data === null) return false;
   if (typeof e.data.user_id !== 'string') return false;
   if (e.type === 'typing') return typeof e.channel_id === 'string' && typeof e.data.is_typing === 'boolean';
+  if (e.type === 'revoke') return typeof e.data.before_ms === 'number';
   return e.type === 'presence' && typeof e.data.online === 'boolean';
 }

@@ -128,6 +128,41 @@ describe('parley on the embedded default (no DATABASE_URL)', () => {
   });
 });
 
+describe('parley keys', () => {
+  const db = databaseForSuite();
+  const env = () => cleanEnv({ DATABASE_URL: db.url });
+
+  test('create prints a key once (only its hash is stored), list shows it, revoke refuses it', async () => {
+    const unmigrated = await runCli(['keys', 'list'], env());
+    assert.equal(unmigrated.code, 1);
+    assert.match(unmigrated.stderr, /run `parley migrate` first/);
+    assert.equal((await runCli(['migrate'], env())).code, 0);
+    const made = await runCli(['keys', 'create', '--name', 'booking-service'], env());
+    assert.equal(made.code, 0, made.stderr);
+    const key = made.stdout.split('\n')[0]!;
+    assert.match(key, /^psk_[\w]+_[\w-]{43}$/);
+    const id = /Server key (\S+) /.exec(made.stdout)![1]!;
+    const [row] = await db.sql`SELECT name, hash FROM server_keys WHERE id = ${id}`;
+    assert.equal(row!.name, 'booking-service');
+    assert.equal(JSON.stringify(await db.sql`SELECT * FROM server_keys`).includes(key.slice(-20)), false);
+    const list = await runCli(['keys', 'list'], env());
+    assert.match(list.stdout, new RegExp(`^${id}\tbooking-service\tcreated \\S+\tlast used never$`, 'm'));
+    const revoked = await runCli(['keys', 'revoke', id], env());
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match((await runCli(['keys', 'list'], env())).stdout, new RegExp(`^${id}\t.*\trevoked \\S+$`, 'm'));
+    const [after] = await db.sql`SELECT revoked_at FROM server_keys WHERE id = ${id}`;
+    assert.notEqual(after!.revoked_at, null);
+  });
+
+  test('bad arguments exit 2 with a message; an unknown id exits 1', async () => {
+    assert.equal((await runCli(['keys', 'create'], env())).code, 2);
+    assert.equal((await runCli(['keys'], env())).code, 2);
+    const unknown = await runCli(['keys', 'revoke', 'nope'], env());
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no server key nope/);
+  });
+});
+
 describe('parley token', () => {
   const secret = 'cli-test-secret-0123456789abcdef0123';
   test('prints an HS256 JWT with sub, name and exp that verifies with PARLEY_JWT_SECRET', async () => {

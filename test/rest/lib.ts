@@ -38,6 +38,7 @@ export const MESSAGE_KEYS = [
   'mentions',
   'parent_message_id',
   'reactions',
+  'system',
   'thread_reply_count',
   'user_id',
 ];

@@ -16,7 +16,7 @@ export function applyEvent(store: ChatStore, e: AnyParleyEvent): void {
       void store.reload().catch((err) => store.fail(err));
       break;
     case 'new_message':
-      store.clearTyping(cid, e.data.user_id);
+      if (e.data.user_id) store.clearTyping(cid, e.data.user_id);
       store.upsert(e.data);
       store.bump(e.data);
       break;

@@ -35,7 +35,7 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
         {compact ? (
           <span class="msg-time-hover">{shortTime(m.created_at)}</span>
         ) : (
-          <Avatar id={m.user_id} online={store.isOnline(m.user_id)} />
+          <Avatar id={m.user_id ?? 'system'} online={m.user_id !== null && store.isOnline(m.user_id)} />
         )}
       </div>
       <div class="msg-main">
