@@ -1023,6 +1023,69 @@ CREATE UNIQUE INDEX channel_messages_system_client_id_idx ON channel_messages (c
   WHERE user_id IS NULL AND client_id IS NOT NULL;
 INSERT INTO parley_migrations (version, name) VALUES (14, 'server_api');
 
+-- 0016_safety.sql
+-- What a platform where adults teach minors needs from its chat: observers, blocks, bans, reports,
+-- frozen channels and slow mode. (Audit, retention and export come in 0017.)
+
+-- Observers (a parent, a safeguarding lead) read everything of a channel and write nothing.
+ALTER TABLE channel_members DROP CONSTRAINT channel_members_role_check;
+ALTER TABLE channel_members ADD CONSTRAINT channel_members_role_check
+  CHECK (role IN ('owner', 'admin', 'member', 'tutor', 'student', 'observer'));
+
+-- A frozen channel takes messages from moderators only; slow mode lets each other member send one
+-- message per N seconds.
+ALTER TABLE channels
+  ADD COLUMN is_frozen boolean NOT NULL DEFAULT false,
+  ADD COLUMN slow_mode_seconds integer NOT NULL DEFAULT 0 CHECK (slow_mode_seconds BETWEEN 0 AND 86400);
+
+-- When each member last sent in a slow-mode channel (only those channels pay for it).
+CREATE TABLE slow_mode_sends (
+  channel_id uuid NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id    text NOT NULL,
+  sent_at    timestamptz NOT NULL,
+  PRIMARY KEY (channel_id, user_id)
+);
+
+-- A blocked user cannot open or write in a direct channel with the blocker, and the blocker gets
+-- none of their typing.
+CREATE TABLE user_blocks (
+  blocker    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  blocked    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (blocker, blocked),
+  CHECK (blocker <> blocked)
+);
+CREATE INDEX user_blocks_blocked_idx ON user_blocks (blocked);
+
+-- A ban removes a member and keeps them out until `until` (null: for good).
+CREATE TABLE channel_bans (
+  channel_id uuid NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  until      timestamptz,
+  reason     text CHECK (char_length(reason) <= 1000),
+  created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (channel_id, user_id)
+);
+
+-- Reports of messages, by members or by the contact-detail policy (reporter null), for review.
+CREATE TABLE reports (
+  id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  message_id  uuid NOT NULL REFERENCES channel_messages (id) ON DELETE CASCADE,
+  channel_id  uuid NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  reporter    text,
+  kind        text NOT NULL DEFAULT 'member' CHECK (kind IN ('member', 'contact_policy')),
+  reason      text NOT NULL CHECK (char_length(reason) BETWEEN 1 AND 2000),
+  status      text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+  resolution  text CHECK (resolution IN ('dismiss', 'delete_message', 'ban_user')),
+  resolved_by text,
+  resolved_at timestamptz,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX reports_status_idx ON reports (status, created_at);
+CREATE UNIQUE INDEX reports_once_idx ON reports (message_id, reporter) WHERE reporter IS NOT NULL;
+INSERT INTO parley_migrations (version, name) VALUES (16, 'safety');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 
@@ -1114,7 +1177,9 @@ LANGUAGE sql STABLE AS $$
     'last_message_at', parley_ts((SELECT m.created_at FROM channel_messages m
                                    WHERE m.channel_id = c.id ORDER BY m.seq DESC LIMIT 1)),
     'member_count', c.member_count,
-    'is_archived', c.is_archived)
+    'is_archived', c.is_archived,
+    'is_frozen', c.is_frozen,
+    'slow_mode_seconds', c.slow_mode_seconds)
 $$;
 
 -- db/live/event-log.sql
@@ -1253,7 +1318,8 @@ BEGIN
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(n.mentions) AS x
           WHERE x IS DISTINCT FROM n.user_id
-            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x)) u
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x
+                        AND cm.role <> 'observer')) u
        WHERE cardinality(n.mentions) > 0
     )
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
@@ -1287,13 +1353,15 @@ BEGIN
     ), e AS (
       SELECT d.seq, NULL::text AS target, d.type, d.channel_id, d.data, d.id, 'channel_messages' AS notify FROM d
       UNION ALL
-      -- A mention event goes to each newly mentioned member (not the author, not non-members).
+      -- A mention event goes to each newly mentioned member (not the author, not non-members, not
+      -- observers: they cannot be mentioned).
       SELECT d.seq, u.u, 'mention', d.channel_id, d.data, d.id, NULL
         FROM d
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(d.mentions) AS x
           WHERE x IS DISTINCT FROM d.user_id AND NOT (x = ANY (d.old_mentions))
-            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x)) u
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x
+                        AND cm.role <> 'observer')) u
        WHERE d.type = 'message_updated' AND cardinality(d.mentions) > 0
     )
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
@@ -1426,8 +1494,10 @@ BEGIN
       RETURN NULL;
     END IF;
     v_batch := nextval('event_pending_batch_seq');
-    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id)
+    -- An observer's read receipt is shown to nobody else: it goes to the observer alone.
+    INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id)
     SELECT v_batch, row_number() OVER w = 1, 'read_receipt', n.channel_id,
+           CASE WHEN n.role = 'observer' THEN ARRAY[n.user_id] END,
            jsonb_build_object('user_id', n.user_id, 'message_id', n.last_read_message_id,
                               'read_at', parley_ts(coalesce(n.last_read_at, now()))), n.user_id
       FROM new_rows n JOIN old_rows o USING (channel_id, user_id)
@@ -1487,7 +1557,8 @@ BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM new_rows n JOIN old_rows o USING (id)
          WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
-            OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type) THEN
+            OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type
+            OR n.is_frozen IS DISTINCT FROM o.is_frozen OR n.slow_mode_seconds IS DISTINCT FROM o.slow_mode_seconds) THEN
       RETURN NULL;
     END IF;
     v_batch := nextval('event_pending_batch_seq');
@@ -1496,6 +1567,7 @@ BEGIN
       FROM new_rows n JOIN old_rows o USING (id)
      WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
         OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type
+            OR n.is_frozen IS DISTINCT FROM o.is_frozen OR n.slow_mode_seconds IS DISTINCT FROM o.slow_mode_seconds
     WINDOW w AS (ORDER BY n.id)
      ORDER BY n.id;
   END IF;
@@ -1507,10 +1579,36 @@ CREATE OR REPLACE FUNCTION parley_channel_touch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.name IS DISTINCT FROM OLD.name OR NEW.description IS DISTINCT FROM OLD.description
-     OR NEW.is_archived IS DISTINCT FROM OLD.is_archived THEN
+     OR NEW.is_archived IS DISTINCT FROM OLD.is_archived OR NEW.is_frozen IS DISTINCT FROM OLD.is_frozen
+     OR NEW.slow_mode_seconds IS DISTINCT FROM OLD.slow_mode_seconds THEN
     NEW.updated_at := now();
   END IF;
   RETURN NEW;
+END
+$$;
+
+-- db/live/reports.sql
+-- A report is news for the host's moderators, not for the channel: message_reported goes into the
+-- log (so webhooks get it, in order, never lost) with an empty audience, so no user stream gets it.
+CREATE OR REPLACE FUNCTION parley_report_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+    RETURN NULL;
+  END IF;
+  v_batch := nextval('event_pending_batch_seq');
+  INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id)
+  SELECT v_batch, row_number() OVER w = 1, 'message_reported', r.channel_id, '{}'::text[],
+         jsonb_build_object('report_id', r.id, 'message_id', r.message_id, 'channel_id', r.channel_id,
+                            'kind', r.kind, 'reporter', r.reporter, 'reason', r.reason,
+                            'created_at', parley_ts(r.created_at)),
+         r.id::text
+    FROM new_rows r
+  WINDOW w AS (ORDER BY r.created_at, r.id)
+   ORDER BY r.created_at, r.id;
+  RETURN NULL;
 END
 $$;
 
@@ -1595,6 +1693,12 @@ DROP TRIGGER IF EXISTS event_pending_flush ON event_pending;
 CREATE CONSTRAINT TRIGGER event_pending_flush
   AFTER INSERT ON event_pending
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.head) EXECUTE FUNCTION parley_flush_batch();
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 2)
+
+-- reports
+DROP TRIGGER IF EXISTS reports_notify_insert ON reports;
+CREATE TRIGGER reports_notify_insert
+  AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 3)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

@@ -40,6 +40,14 @@ export interface Config {
   streamStallMs: number;
   /** Per user and bucket (send, typing, reaction, upload, channel); absent: not limited. */
   rateLimits: RateLimits;
+  /** Who may open a direct channel with whom: anyone, users who already share a channel, nobody. */
+  directMessages: 'anyone' | 'shared_channel' | 'none';
+  /** Who may add whom to a channel: anyone, users who share a channel with the adder, the server only. */
+  memberAdds: 'anyone' | 'shared_channel' | 'server';
+  /** E-mail addresses, phone numbers and off-platform links in messages: let pass, report, remove, refuse. */
+  contactPolicy: 'off' | 'flag' | 'redact' | 'block';
+  /** Regions whose local phone number formats the contact policy knows (ISO 3166 codes). */
+  contactPhoneRegions: string[];
   /** A server key named in the environment (bootstrapping: accepted besides the stored ones). */
   serverKey: string | undefined;
   /** Different reactions one user may have on one message. */
@@ -65,6 +73,25 @@ function int(value: string | undefined, name: string, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer (got "${value}")`);
   return n;
+}
+
+function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function regions(value: string | undefined): string[] {
+  const list = (value ?? 'US')
+    .split(',')
+    .map((r) => r.trim().toUpperCase())
+    .filter(Boolean);
+  const bad = list.find((r) => !/^[A-Z]{2}$/.test(r));
+  if (bad)
+    throw new ConfigError(`PARLEY_CONTACT_PHONE_REGIONS must be two-letter region codes such as US,GB (got "${bad}")`);
+  return list;
 }
 
 function serverKey(value: string | undefined): string | undefined {
@@ -118,6 +145,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamStallMs: int(env.PARLEY_STREAM_STALL_MS, 'PARLEY_STREAM_STALL_MS', 30_000),
     rateLimits: rateLimits(env.PARLEY_RATE_LIMITS),
     serverKey: serverKey(env.PARLEY_SERVER_KEY),
+    directMessages: oneOf(
+      env.PARLEY_DIRECT_MESSAGES,
+      'PARLEY_DIRECT_MESSAGES',
+      ['anyone', 'shared_channel', 'none'],
+      'anyone',
+    ),
+    memberAdds: oneOf(env.PARLEY_MEMBER_ADDS, 'PARLEY_MEMBER_ADDS', ['anyone', 'shared_channel', 'server'], 'anyone'),
+    contactPolicy: oneOf(env.PARLEY_CONTACT_POLICY, 'PARLEY_CONTACT_POLICY', ['off', 'flag', 'redact', 'block'], 'off'),
+    contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
   };

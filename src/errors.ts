@@ -4,6 +4,8 @@
  */
 export const ERRORS = {
   invalid_request: 400,
+  // The contact-detail policy refused a message (PARLEY_CONTACT_POLICY=block).
+  content_blocked: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

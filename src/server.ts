@@ -6,6 +6,7 @@ import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
 import type { Config } from './config.ts';
+import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
@@ -95,6 +96,18 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
         typing.receive(m.channel_id, String(m.data.user_id), m.data.is_typing === true);
       } else if (m.type === 'presence') {
         presence.receive(m.data as { user_id: string; online: boolean; last_seen_at: string | null }).catch(() => {});
+      } else if (m.type === 'blocks') {
+        // Some user's blocks changed: their streams here filter typing by the new list.
+        const userId = String(m.data.user_id);
+        const streams = hub.streamsOf(userId);
+        if (streams.length) {
+          blockedBy(sql, userId).then(
+            (list) => {
+              for (const s of streams) s.blocks = new Set(list);
+            },
+            (err) => log.warn({ err: (err as Error).message }, 'blocks: reload failed'),
+          );
+        }
       } else if (m.type === 'revoke') {
         revocations.heard().catch((err) => log.warn({ err: (err as Error).message }, 'revocations: refresh failed'));
       }
@@ -152,6 +165,13 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       typing,
       limits,
       revocations,
+      safety: {
+        directMessages: config.directMessages,
+        memberAdds: config.memberAdds,
+        contactPolicy: config.contactPolicy,
+        contactPhoneRegions: config.contactPhoneRegions,
+      },
+      blocksChanged: (userId) => publisher.publish({ type: 'blocks', channel_id: null, data: { user_id: userId } }),
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       presenceTtlMs: config.presenceTtlMs,
     };

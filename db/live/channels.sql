@@ -19,7 +19,8 @@ BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM new_rows n JOIN old_rows o USING (id)
          WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
-            OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type) THEN
+            OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type
+            OR n.is_frozen IS DISTINCT FROM o.is_frozen OR n.slow_mode_seconds IS DISTINCT FROM o.slow_mode_seconds) THEN
       RETURN NULL;
     END IF;
     v_batch := nextval('event_pending_batch_seq');
@@ -28,6 +29,7 @@ BEGIN
       FROM new_rows n JOIN old_rows o USING (id)
      WHERE n.name IS DISTINCT FROM o.name OR n.description IS DISTINCT FROM o.description
         OR n.is_archived IS DISTINCT FROM o.is_archived OR n.type IS DISTINCT FROM o.type
+            OR n.is_frozen IS DISTINCT FROM o.is_frozen OR n.slow_mode_seconds IS DISTINCT FROM o.slow_mode_seconds
     WINDOW w AS (ORDER BY n.id)
      ORDER BY n.id;
   END IF;
@@ -39,7 +41,8 @@ CREATE OR REPLACE FUNCTION parley_channel_touch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.name IS DISTINCT FROM OLD.name OR NEW.description IS DISTINCT FROM OLD.description
-     OR NEW.is_archived IS DISTINCT FROM OLD.is_archived THEN
+     OR NEW.is_archived IS DISTINCT FROM OLD.is_archived OR NEW.is_frozen IS DISTINCT FROM OLD.is_frozen
+     OR NEW.slow_mode_seconds IS DISTINCT FROM OLD.slow_mode_seconds THEN
     NEW.updated_at := now();
   END IF;
   RETURN NEW;

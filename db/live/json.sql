@@ -88,5 +88,7 @@ LANGUAGE sql STABLE AS $$
     'last_message_at', parley_ts((SELECT m.created_at FROM channel_messages m
                                    WHERE m.channel_id = c.id ORDER BY m.seq DESC LIMIT 1)),
     'member_count', c.member_count,
-    'is_archived', c.is_archived)
+    'is_archived', c.is_archived,
+    'is_frozen', c.is_frozen,
+    'slow_mode_seconds', c.slow_mode_seconds)
 $$;

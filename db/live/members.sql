@@ -35,8 +35,10 @@ BEGIN
       RETURN NULL;
     END IF;
     v_batch := nextval('event_pending_batch_seq');
-    INSERT INTO event_pending (batch, head, type, channel_id, data, object_id)
+    -- An observer's read receipt is shown to nobody else: it goes to the observer alone.
+    INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id)
     SELECT v_batch, row_number() OVER w = 1, 'read_receipt', n.channel_id,
+           CASE WHEN n.role = 'observer' THEN ARRAY[n.user_id] END,
            jsonb_build_object('user_id', n.user_id, 'message_id', n.last_read_message_id,
                               'read_at', parley_ts(coalesce(n.last_read_at, now()))), n.user_id
       FROM new_rows n JOIN old_rows o USING (channel_id, user_id)

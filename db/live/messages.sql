@@ -30,7 +30,8 @@ BEGIN
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(n.mentions) AS x
           WHERE x IS DISTINCT FROM n.user_id
-            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x)) u
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = x
+                        AND cm.role <> 'observer')) u
        WHERE cardinality(n.mentions) > 0
     )
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
@@ -64,13 +65,15 @@ BEGIN
     ), e AS (
       SELECT d.seq, NULL::text AS target, d.type, d.channel_id, d.data, d.id, 'channel_messages' AS notify FROM d
       UNION ALL
-      -- A mention event goes to each newly mentioned member (not the author, not non-members).
+      -- A mention event goes to each newly mentioned member (not the author, not non-members, not
+      -- observers: they cannot be mentioned).
       SELECT d.seq, u.u, 'mention', d.channel_id, d.data, d.id, NULL
         FROM d
        CROSS JOIN LATERAL (
          SELECT DISTINCT x AS u FROM unnest(d.mentions) AS x
           WHERE x IS DISTINCT FROM d.user_id AND NOT (x = ANY (d.old_mentions))
-            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x)) u
+            AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = x
+                        AND cm.role <> 'observer')) u
        WHERE d.type = 'message_updated' AND cardinality(d.mentions) > 0
     )
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)

@@ -78,3 +78,9 @@ DROP TRIGGER IF EXISTS event_pending_flush ON event_pending;
 CREATE CONSTRAINT TRIGGER event_pending_flush
   AFTER INSERT ON event_pending
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.head) EXECUTE FUNCTION parley_flush_batch();
+
+-- reports
+DROP TRIGGER IF EXISTS reports_notify_insert ON reports;
+CREATE TRIGGER reports_notify_insert
+  AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();

@@ -2,13 +2,14 @@ import { markRead as moveReadPoint } from '../db/members.ts';
 import { invalid } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
+import { assertCanTakePart } from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
 /** Typing in a channel; it expires by itself (TYPING_TTL_MS) unless renewed. */
 export async function setTyping(chat: Chat, actor: Actor, channelId: string, isTyping: boolean): Promise<void> {
   const userId = userOf(actor);
   chat.limits.take(actor, 'typing');
-  await placeIn(chat, actor, channelId);
+  assertCanTakePart(await placeIn(chat, actor, channelId));
   await chat.typing.set(channelId, userId, isTyping);
 }
 

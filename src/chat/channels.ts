@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Channel } from '../contract/resources.ts';
 import { ChannelType, Role } from '../contract/resources.ts';
 import { Text, UserId } from '../contract/schemas.ts';
+import { strangersTo } from '../db/blocks.ts';
 import {
   type ChannelChange,
   channelJson,
@@ -15,11 +16,13 @@ import {
 import { openDirect as findOrCreateDirect } from '../db/direct.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
+import { recordAudit } from './audit.ts';
 import type { Chat } from './context.ts';
 import {
   assertCanChangeChannel,
   assertChannelShape,
   assertCreatedRole,
+  assertMayAdd,
   assertServer,
   creationRoles,
 } from './permissions.ts';
@@ -44,6 +47,8 @@ export const UpdateChannelInput = Type.Object(
     name: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()])),
     description: Type.Optional(Type.Union([Text({ maxLength: 2000 }), Type.Null()])),
     is_archived: Type.Optional(Type.Boolean()),
+    is_frozen: Type.Optional(Type.Boolean()),
+    slow_mode_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -65,6 +70,10 @@ export async function createChannel(
     if (m.user_id === creator) continue;
     if (m.role) assertCreatedRole(type, m.role);
     if (!members.has(m.user_id)) members.set(m.user_id, { user_id: m.user_id, role: m.role ?? roles.member });
+  }
+  const others = [...members.keys()].filter((u) => u !== creator);
+  if (others.length && chat.safety.memberAdds !== 'anyone') {
+    assertMayAdd(actor, chat.safety.memberAdds, others, await strangersTo(chat.sql, creator, others));
   }
   const id = await insertChannel(chat.sql, {
     type,
@@ -100,6 +109,15 @@ export async function updateChannel(
   await writeChannel(chat.sql, channelId, input);
   const channel = await channelJson(chat.sql, channelId);
   if (!channel) throw notFound('Channel');
+  // Freezing, slow mode and archiving are moderation: they go into the audit.
+  const moderation = Object.fromEntries(
+    (['is_frozen', 'slow_mode_seconds', 'is_archived'] as const)
+      .filter((k) => input[k] !== undefined)
+      .map((k) => [k, input[k]]),
+  );
+  if (Object.keys(moderation).length) {
+    await recordAudit(chat, actor, { action: 'channel.moderate', target: channelId, channelId, detail: moderation });
+  }
   return channel;
 }
 

@@ -4,6 +4,7 @@ import type { MessageWriter } from '../db/message-writer.ts';
 import type { ReactionLimits } from '../db/reactions.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
+import type { ContactPolicy } from './contact.ts';
 import type { RateLimiter } from './limits.ts';
 
 /**
@@ -15,6 +16,15 @@ export interface Chat {
   readonly writer: MessageWriter;
   readonly users: Users;
   readonly typing: Typing;
+  /** The platform's safety settings (PARLEY_DIRECT_MESSAGES, _MEMBER_ADDS, _CONTACT_POLICY, …). */
+  readonly safety: {
+    readonly directMessages: 'anyone' | 'shared_channel' | 'none';
+    readonly memberAdds: 'anyone' | 'shared_channel' | 'server';
+    readonly contactPolicy: ContactPolicy;
+    readonly contactPhoneRegions: readonly string[];
+  };
+  /** Tells every node a user's blocks changed (their typing filters reload). */
+  readonly blocksChanged: (userId: string) => Promise<void>;
   /** Per user and operation, for REST and WebSocket alike. */
   readonly limits: RateLimiter;
   /** Token revocation, on every node. */

@@ -2,11 +2,14 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Member } from '../contract/resources.ts';
 import { NotificationLevel, Role } from '../contract/resources.ts';
 import { UserId } from '../contract/schemas.ts';
+import { activeBans } from '../db/bans.ts';
+import { strangersTo } from '../db/blocks.ts';
 import { deleteMember, getMember, insertMember, listMembers as membersOf, updatePreferences } from '../db/members.ts';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
+import { recordAudit } from './audit.ts';
 import type { Chat } from './context.ts';
-import { assertCanRemove, roleForAdded } from './permissions.ts';
+import { assertCanRemove, assertMayAdd, roleForAdded } from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
 export const AddMemberInput = Type.Object(
@@ -31,6 +34,21 @@ export async function addMember(
   input: Static<typeof AddMemberInput>,
 ): Promise<{ created: boolean; member: Member }> {
   const role = roleForAdded(actor, await placeIn(chat, actor, channelId), input.role);
+  if (actor.kind === 'user' && chat.safety.memberAdds !== 'anyone') {
+    assertMayAdd(
+      actor,
+      chat.safety.memberAdds,
+      [input.user_id],
+      await strangersTo(chat.sql, actor.userId, [input.user_id]),
+    );
+  }
+  const [ban] = await activeBans(chat.sql, channelId, [input.user_id]);
+  if (ban) {
+    throw new ApiError(
+      'conflict',
+      `"${input.user_id}" is banned from this channel${ban.until ? ` until ${ban.until}` : ''}.`,
+    );
+  }
   const created = await insertMember(chat.sql, channelId, input.user_id, role);
   const member = await getMember(chat.sql, channelId, input.user_id);
   if (!member) throw notFound('Member');
@@ -45,6 +63,15 @@ export async function removeMember(chat: Chat, actor: Actor, channelId: string, 
   assertCanRemove(actor, place, { self, role: target?.role ?? 'member' });
   if (!target) throw notFound('Member');
   if (!(await deleteMember(chat.sql, channelId, userId, target.role))) throw notFound('Member');
+  if (!self) {
+    await recordAudit(chat, actor, {
+      action: 'member.remove',
+      target: userId,
+      channelId,
+      userId,
+      detail: { role: target.role },
+    });
+  }
 }
 
 /** The caller's own preferences in a channel. */

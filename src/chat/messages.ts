@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { Message } from '../contract/resources.ts';
 import { Text, UserId, Uuid } from '../contract/schemas.ts';
+import { blocks, directPeer } from '../db/blocks.ts';
 import {
   countFreeUploads,
   findByClientId,
@@ -16,8 +17,12 @@ import {
   thread as threadPage,
   editMessage as writeEdit,
 } from '../db/messages.ts';
+import { openReport } from '../db/reports.ts';
+import { takeSlowModeSlot } from '../db/slow-mode.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
+import { recordAudit } from './audit.ts';
+import { applyContactPolicy, type Finding } from './contact.ts';
 import type { Chat } from './context.ts';
 import {
   assertCanDelete,
@@ -26,6 +31,7 @@ import {
   assertMember,
   assertServer,
   type Place,
+  slowModeFor,
 } from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
@@ -74,7 +80,7 @@ async function validateNewMessage(chat: Chat, m: NewMessage): Promise<void> {
       throw invalid('parent_message_id', 'Replies go to the top-level message of a thread.');
     }
   }
-  const [outsider] = await nonMembers(chat.sql, m.channelId, m.mentions);
+  const [outsider] = await nonMembers(chat.sql, m.channelId, m.mentions, true);
   if (outsider !== undefined) {
     throw invalid('mentions', `mentions names "${outsider}", who is not a member of this channel.`);
   }
@@ -93,6 +99,47 @@ async function messageForActor(chat: Chat, actor: Actor, id: string): Promise<{ 
   return { msg, place: await placeIn(chat, actor, msg.channel_id) };
 }
 
+/**
+ * What a user's message may not do beyond the place's rules: write to a direct channel whose other
+ * member blocks them, or come sooner than slow mode allows (which takes the slot).
+ */
+async function checkSending(chat: Chat, place: Place, channelId: string, userId: string): Promise<void> {
+  assertCanWrite(place);
+  if (place.channelType === 'direct') {
+    const peer = await directPeer(chat.sql, channelId, userId);
+    if (peer && (await blocks(chat.sql, peer, userId))) {
+      throw new ApiError('forbidden', 'This user does not take your messages.');
+    }
+  }
+  const seconds = slowModeFor(place);
+  if (seconds > 0) {
+    const slot = await takeSlowModeSlot(chat.sql, channelId, userId, seconds);
+    if (slot !== true) {
+      const err = new ApiError(
+        'rate_limited',
+        `Slow mode: one message every ${seconds} s in this channel.`,
+        undefined,
+        Math.ceil(slot / 1000),
+      );
+      err.retryAfterMs = slot;
+      throw err;
+    }
+  }
+}
+
+/** The contact-detail policy's report, for a message it flagged. */
+async function flagged(chat: Chat, message: Message, findings: Finding[]): Promise<void> {
+  if (findings.length === 0 || chat.safety.contactPolicy !== 'flag') return;
+  const kinds = [...new Set(findings.map((f) => f.kind))].join(', ');
+  await openReport(chat.sql, {
+    messageId: message.id,
+    channelId: message.channel_id,
+    reporter: null,
+    kind: 'contact_policy',
+    reason: `Contact details in the message (${kinds}).`,
+  });
+}
+
 /** Sends a message: `created` false with the earlier message for a repeated client_id. */
 export async function sendMessage(
   chat: Chat,
@@ -103,38 +150,47 @@ export async function sendMessage(
   const { sql } = chat;
   const userId = userOf(actor);
   chat.limits.take(actor, 'send');
+  const { content, findings } = applyContactPolicy(
+    chat.safety.contactPolicy,
+    chat.safety.contactPhoneRegions,
+    input.content,
+  );
   const m: NewMessage = {
     channelId,
     userId,
-    content: input.content,
+    content,
     parentMessageId: input.parent_message_id ?? null,
     mentions: input.mentions ?? [],
     attachmentIds: input.attachment_ids ?? [],
     clientId: input.client_id ?? null,
   };
   // The common message needs no lookups before it is written: the writer checks membership and the
-  // archive flag inside its INSERT. Anything that needs more is checked first.
+  // channel's state inside its INSERT. Anything that needs more is checked first.
   const plain = !m.parentMessageId && m.mentions.length === 0 && m.attachmentIds.length === 0;
   if (!plain || m.content.trim() === '') {
     assertCanWrite(await placeIn(chat, actor, channelId));
     checkContent(m.content);
     await validateNewMessage(chat, m);
   }
-  if (m.attachmentIds.length) {
+  let result: { created: boolean; message: Message };
+  const written = m.attachmentIds.length ? undefined : await chat.writer.write(m);
+  if (written?.status === 'created') {
+    result = { created: true, message: written.message };
+  } else {
+    // Not written by the writer: the caller may not write here (say which), a retry of an earlier
+    // send, or a channel the writer leaves to this path (frozen, slow mode, direct: blocks).
+    // Membership first: a user removed since gets 403, not the message as it is now.
+    const place = await placeIn(chat, actor, channelId);
+    if (m.clientId) {
+      const earlier = await findByClientId(sql, channelId, userId, m.clientId);
+      if (earlier) return { created: false, message: (await messageJson(sql, earlier))! };
+    }
+    await checkSending(chat, place, channelId, userId);
     const { id, created } = await insertMessage(sql, m);
-    return { created, message: (await messageJson(sql, id))! };
+    result = { created, message: (await messageJson(sql, id))! };
   }
-  const written = await chat.writer.write(m);
-  if (written.status === 'created') return { created: true, message: written.message };
-  // Not written: the caller may not write here (say which), or it is a retry of an earlier send.
-  // Membership first: a user removed since gets 403, not the message as it is now.
-  const place = await placeIn(chat, actor, channelId);
-  if (m.clientId) {
-    const earlier = await findByClientId(sql, channelId, userId, m.clientId);
-    if (earlier) return { created: false, message: (await messageJson(sql, earlier))! };
-  }
-  assertCanWrite(place);
-  throw new ApiError('conflict', 'The message could not be written; retry.');
+  if (result.created) await flagged(chat, result.message, findings);
+  return result;
 }
 
 export async function editMessage(
@@ -144,14 +200,20 @@ export async function editMessage(
   input: Static<typeof EditInput>,
 ): Promise<Message> {
   chat.limits.take(actor, 'send');
-  const { msg } = await messageForActor(chat, actor, messageId);
+  const { msg, place } = await messageForActor(chat, actor, messageId);
   assertCanEdit(actor, msg.user_id);
+  assertCanWrite(place);
   if (msg.deleted_at) throw new ApiError('conflict', 'The message was deleted.');
   checkContent(input.content);
+  const { content, findings } = applyContactPolicy(
+    chat.safety.contactPolicy,
+    chat.safety.contactPhoneRegions,
+    input.content,
+  );
   if (input.mentions) {
     await validateNewMessage(chat, {
       channelId: msg.channel_id,
-      userId: msg.user_id,
+      userId: msg.user_id ?? '',
       content: input.content,
       parentMessageId: null,
       mentions: input.mentions,
@@ -159,8 +221,10 @@ export async function editMessage(
       clientId: null,
     });
   }
-  await writeEdit(chat.sql, msg.id, input.content, input.mentions);
-  return (await messageJson(chat.sql, msg.id))!;
+  await writeEdit(chat.sql, msg.id, content, input.mentions);
+  const message = (await messageJson(chat.sql, msg.id))!;
+  await flagged(chat, message, findings);
+  return message;
 }
 
 /** Soft delete: the row stays so threads and read positions that point at it keep working. */
@@ -168,6 +232,15 @@ export async function deleteMessage(chat: Chat, actor: Actor, messageId: string)
   const { msg, place } = await messageForActor(chat, actor, messageId);
   assertCanDelete(actor, place, msg.user_id);
   await softDelete(chat.sql, msg.id);
+  // A moderator deleting someone else's message is moderation.
+  if (actor.kind === 'server' || actor.userId !== msg.user_id) {
+    await recordAudit(chat, actor, {
+      action: 'message.delete',
+      target: msg.id,
+      channelId: msg.channel_id,
+      userId: msg.user_id,
+    });
+  }
 }
 
 /** A page of a channel's history, as JSON text ready to send (built by PostgreSQL). */
@@ -231,10 +304,16 @@ export async function sendAsServer(
   } else if (rest.attachment_ids?.length) {
     throw invalid('attachment_ids', 'A system message has no uploader: post attachments as a member (user_id).');
   }
+  // A member's words go through the contact-detail policy whoever posts them; the host's own
+  // system messages do not (a booking notice may well carry the school's phone number).
+  const { content, findings } =
+    author !== undefined
+      ? applyContactPolicy(chat.safety.contactPolicy, chat.safety.contactPhoneRegions, rest.content)
+      : { content: rest.content, findings: [] };
   const m: NewMessage = {
     channelId,
     userId: author ?? '',
-    content: rest.content,
+    content,
     parentMessageId: rest.parent_message_id ?? null,
     mentions: rest.mentions ?? [],
     attachmentIds: rest.attachment_ids ?? [],
@@ -244,5 +323,7 @@ export async function sendAsServer(
   await validateNewMessage(chat, m);
   const { id, created } =
     author !== undefined ? await insertMessage(chat.sql, m) : await insertSystemMessage(chat.sql, m);
-  return { created, message: (await messageJson(chat.sql, id))! };
+  const message = (await messageJson(chat.sql, id))!;
+  if (created) await flagged(chat, message, findings);
+  return { created, message };
 }

@@ -8,7 +8,7 @@ import type { Actor } from './actor.ts';
  * rules that keep a channel well-formed (one tutor, direct channels fixed) hold for it too.
  */
 
-export type Role = 'owner' | 'admin' | 'member' | 'tutor' | 'student';
+export type Role = 'owner' | 'admin' | 'member' | 'tutor' | 'student' | 'observer';
 export type ChannelType = 'group' | 'direct' | 'tutor_student';
 
 /** The caller's place in a channel, as the checks need it (role '' for the server, a member of none). */
@@ -16,10 +16,20 @@ export interface Place {
   role: string;
   channelType: string;
   isArchived: boolean;
+  isFrozen: boolean;
+  slowModeSeconds: number;
 }
 
-/** Roles that manage a channel: rename and archive it, add and remove members, delete messages. */
+/**
+ * Roles that manage (moderate) a channel: rename, archive, freeze it, set slow mode, add, remove and
+ * ban members, delete messages.
+ */
 export const canManage = (role: string): boolean => role === 'owner' || role === 'admin' || role === 'tutor';
+
+/** Who answers for an observer (a parent, a safeguarding lead): the host, or the channel's owner or admin. */
+const canSeatObservers = (role: string): boolean => role === 'owner' || role === 'admin';
+
+const OBSERVERS_READ = 'Observers read everything of a channel and write nothing.';
 
 const isServer = (actor: Actor) => actor.kind === 'server';
 
@@ -76,6 +86,9 @@ export function roleForAdded(actor: Actor, place: Place, requested: string | und
   if (role === 'owner' && !isServer(actor) && place.role !== 'owner') {
     throw new ApiError('forbidden', 'Only the owner can add an owner.');
   }
+  if (role === 'observer' && !isServer(actor) && !canSeatObservers(place.role)) {
+    throw new ApiError('forbidden', 'Only the server API, the owner or an admin can add an observer.');
+  }
   // A tutor_student channel has exactly one tutor; replacing them is the host's decision.
   if (role === 'tutor' && place.channelType === 'tutor_student' && !isServer(actor)) {
     throw new ApiError('forbidden', 'A tutor_student channel has one tutor; only the server API can replace them.');
@@ -92,6 +105,10 @@ export function assertCanRemove(actor: Actor, place: Place, target: { self: bool
   if (place.channelType === 'tutor_student' && target.role === 'tutor') {
     throw new ApiError('forbidden', 'A tutor_student channel keeps its tutor; only the server API can replace them.');
   }
+  // A tutor cannot send away the parent watching the lessons.
+  if (target.role === 'observer' && !canSeatObservers(place.role)) {
+    throw new ApiError('forbidden', 'Only the server API, the owner or an admin can remove an observer.');
+  }
   if (!canManage(place.role)) {
     throw new ApiError('forbidden', "Only the channel's owner or an admin can remove other members.");
   }
@@ -100,16 +117,68 @@ export function assertCanRemove(actor: Actor, place: Place, target: { self: bool
   }
 }
 
+/** Sending a message (and editing one): not archived, not an observer, not frozen unless a moderator. */
 export function assertCanWrite(place: Place): void {
   if (place.isArchived) throw new ApiError('forbidden', 'The channel is archived.');
+  if (place.role === 'observer') throw new ApiError('forbidden', OBSERVERS_READ);
+  if (place.isFrozen && !canManage(place.role)) {
+    throw new ApiError('forbidden', 'The channel is frozen: only its moderators can write.');
+  }
 }
 
-export function assertCanEdit(actor: Actor, authorId: string): void {
+/** Whether slow mode applies to this member (moderators are exempt). */
+export const slowModeFor = (place: Place): number => (canManage(place.role) ? 0 : place.slowModeSeconds);
+
+/** Reacting, typing, read receipts shown to others: not for observers. */
+export function assertCanTakePart(place: Place): void {
+  if (place.role === 'observer') throw new ApiError('forbidden', OBSERVERS_READ);
+}
+
+/** Banning is removing and keeping out: the same rules as removing, and never oneself. */
+export function assertCanBan(actor: Actor, place: Place, target: { self: boolean; role: string }): void {
+  if (target.self) throw invalid('user_id', 'You cannot ban yourself.');
+  if (!isServer(actor) && !canManage(place.role)) {
+    throw new ApiError('forbidden', "Only the channel's moderators (owner, admin, tutor) can ban.");
+  }
+  assertCanRemove(actor, place, target);
+}
+
+export function assertCanEdit(actor: Actor, authorId: string | null): void {
   if (actor.kind === 'user' && actor.userId === authorId) return;
   throw new ApiError('forbidden', 'Only the author can edit a message.');
 }
 
-export function assertCanDelete(actor: Actor, place: Place, authorId: string): void {
+export function assertCanDelete(actor: Actor, place: Place, authorId: string | null): void {
   if (isServer(actor) || (actor.kind === 'user' && actor.userId === authorId) || canManage(place.role)) return;
   throw new ApiError('forbidden', 'Only the author, the owner or an admin can delete a message.');
+}
+
+/** PARLEY_MEMBER_ADDS for a user adding others (the server adds anyone). `strangers`: those of them the adder shares no channel with. */
+export function assertMayAdd(
+  actor: Actor,
+  policy: 'anyone' | 'shared_channel' | 'server',
+  added: string[],
+  strangers: string[],
+): void {
+  if (isServer(actor) || added.length === 0 || policy === 'anyone') return;
+  if (policy === 'server') {
+    throw new ApiError('forbidden', 'On this platform only the host adds members to channels.');
+  }
+  if (strangers.length) {
+    throw new ApiError('forbidden', `You can only add people you already share a channel with ("${strangers[0]}").`);
+  }
+}
+
+/** PARLEY_DIRECT_MESSAGES for a user opening a direct channel (the server opens any). */
+export function assertMayMessageDirectly(
+  actor: Actor,
+  policy: 'anyone' | 'shared_channel' | 'none',
+  facts: { blockedByOther: boolean; shareAChannel: boolean },
+): void {
+  if (isServer(actor)) return;
+  if (policy === 'none') throw new ApiError('forbidden', 'Direct messages are off on this platform.');
+  if (facts.blockedByOther) throw new ApiError('forbidden', 'This user does not take your messages.');
+  if (policy === 'shared_channel' && !facts.shareAChannel) {
+    throw new ApiError('forbidden', 'You can only message people you already share a channel with.');
+  }
 }

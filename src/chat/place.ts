@@ -8,7 +8,13 @@ import { assertMember, type Place } from './permissions.ts';
 export async function placeIn(chat: Chat, actor: Actor, channelId: string): Promise<Place> {
   const row = await membershipOf(chat.sql, channelId, actor.kind === 'user' ? actor.userId : '');
   assertMember(actor, row.found, row.role);
-  return { role: row.role ?? '', channelType: row.channelType, isArchived: row.isArchived };
+  return {
+    role: row.role ?? '',
+    channelType: row.channelType,
+    isArchived: row.isArchived,
+    isFrozen: row.isFrozen,
+    slowModeSeconds: row.slowModeSeconds,
+  };
 }
 
 /** The user the actor stands for; the platform itself is nobody's member, reader or author. */

@@ -4,6 +4,7 @@ import { addReaction, removeReaction } from '../db/reactions.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { Chat } from './context.ts';
+import { assertCanTakePart } from './permissions.ts';
 import { placeIn, userOf } from './place.ts';
 
 /**
@@ -50,7 +51,7 @@ export async function react(
   chat.limits.take(actor, 'reaction');
   const msg = await findMessage(chat.sql, messageId);
   if (!msg) throw notFound('Message');
-  await placeIn(chat, actor, msg.channel_id);
+  assertCanTakePart(await placeIn(chat, actor, msg.channel_id));
   if (add) {
     if (msg.deleted_at) throw new ApiError('conflict', 'The message was deleted.');
     const refused = await addReaction(chat.sql, msg.id, userId, emoji, chat.reactionLimits);

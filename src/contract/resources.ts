@@ -8,6 +8,7 @@ export const Role = Type.Union([
   Type.Literal('member'),
   Type.Literal('tutor'),
   Type.Literal('student'),
+  Type.Literal('observer'),
 ]);
 export const NotificationLevel = Type.Union([Type.Literal('all'), Type.Literal('mentions'), Type.Literal('none')]);
 
@@ -22,6 +23,10 @@ export const Channel = Type.Object({
   last_message_at: Nullable(Timestamp),
   member_count: Type.Integer(),
   is_archived: Type.Boolean(),
+  /** Frozen: only moderators (owner, admin, tutor) can send. */
+  is_frozen: Type.Boolean(),
+  /** Slow mode: each other member may send one message per this many seconds (0: off). */
+  slow_mode_seconds: Type.Integer(),
   unread_count: Type.Optional(Type.Integer()),
   mention_count: Type.Optional(Type.Integer()),
   last_read_message_id: Type.Optional(Nullable(Uuid)),
@@ -76,3 +81,28 @@ export type Member = Static<typeof Member>;
 export type Attachment = Static<typeof Attachment>;
 export type Reaction = Static<typeof Reaction>;
 export type Message = Static<typeof Message>;
+
+export const Ban = Type.Object({
+  channel_id: Uuid,
+  user_id: Type.String(),
+  /** null: for good, until lifted. */
+  until: Nullable(Timestamp),
+  reason: Nullable(Type.String()),
+  created_by: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+
+export const Report = Type.Object({
+  id: Uuid,
+  message_id: Uuid,
+  channel_id: Uuid,
+  /** null: opened by the contact-detail policy. */
+  reporter: Nullable(Type.String()),
+  kind: Type.Union([Type.Literal('member'), Type.Literal('contact_policy')]),
+  reason: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+  resolution: Nullable(Type.Union([Type.Literal('dismiss'), Type.Literal('delete_message'), Type.Literal('ban_user')])),
+  resolved_by: Nullable(Type.String()),
+  resolved_at: Nullable(Timestamp),
+  created_at: Timestamp,
+});

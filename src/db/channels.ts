@@ -29,6 +29,8 @@ export interface ChannelChange {
   name?: string | null;
   description?: string | null;
   is_archived?: boolean;
+  is_frozen?: boolean;
+  slow_mode_seconds?: number;
 }
 
 export async function updateChannel(sql: Sql, channelId: string, b: ChannelChange): Promise<void> {
@@ -36,7 +38,9 @@ export async function updateChannel(sql: Sql, channelId: string, b: ChannelChang
     UPDATE channels SET
       name = ${b.name !== undefined ? sql`${b.name}` : sql`name`},
       description = ${b.description !== undefined ? sql`${b.description}` : sql`description`},
-      is_archived = ${b.is_archived !== undefined ? sql`${b.is_archived}` : sql`is_archived`}
+      is_archived = ${b.is_archived !== undefined ? sql`${b.is_archived}` : sql`is_archived`},
+      is_frozen = ${b.is_frozen !== undefined ? sql`${b.is_frozen}` : sql`is_frozen`},
+      slow_mode_seconds = ${b.slow_mode_seconds !== undefined ? sql`${b.slow_mode_seconds}` : sql`slow_mode_seconds`}
     WHERE id = ${channelId}`;
 }
 

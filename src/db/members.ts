@@ -7,11 +7,13 @@ export interface MembershipRow {
   role: string | null;
   channelType: string;
   isArchived: boolean;
+  isFrozen: boolean;
+  slowModeSeconds: number;
 }
 
 export async function membershipOf(sql: Sql, channelId: string, userId: string): Promise<MembershipRow> {
   const [row] = await sql`
-    SELECT c.type, c.is_archived, m.role
+    SELECT c.type, c.is_archived, c.is_frozen, c.slow_mode_seconds, m.role
       FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = ${userId}
      WHERE c.id = ${channelId}`;
   return {
@@ -19,6 +21,8 @@ export async function membershipOf(sql: Sql, channelId: string, userId: string):
     role: (row?.role as string | null | undefined) ?? null,
     channelType: (row?.type as string | undefined) ?? '',
     isArchived: (row?.is_archived as boolean | undefined) ?? false,
+    isFrozen: (row?.is_frozen as boolean | undefined) ?? false,
+    slowModeSeconds: (row?.slow_mode_seconds as number | undefined) ?? 0,
   };
 }
 

@@ -8,7 +8,7 @@ import type { NewMessage } from './messages.ts';
 
 export type WriteResult =
   | { status: 'created'; id: string; message: Message }
-  /** Not written: not a member, channel archived or gone, or client_id already used. */
+  /** Not written: not a member (or an observer), the channel archived, frozen, in slow mode, a blocked direct channel, gone, or client_id already used. */
   | { status: 'skipped' };
 
 type Pending = BatchItem<{ id: string; message: NewMessage }, WriteResult>;
@@ -89,8 +89,16 @@ export class MessageWriter {
         INSERT INTO channel_messages (id, channel_id, user_id, content, parent_message_id, mentions, client_id)
         SELECT i.id, i.channel_id, i.user_id, i.content, i.parent_message_id,
                ARRAY(SELECT jsonb_array_elements_text(i.mentions::jsonb)), i.client_id
-          FROM input i JOIN channels c ON c.id = i.channel_id AND NOT c.is_archived
-         WHERE EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = i.channel_id AND m.user_id = i.user_id)
+          FROM input i
+          -- Only a channel that takes anyone's message as it comes: archived, frozen and slow-mode
+          -- channels, observers and blocked direct channels are left to sendMessage's checked path.
+          JOIN channels c ON c.id = i.channel_id AND NOT c.is_archived AND NOT c.is_frozen AND c.slow_mode_seconds = 0
+         WHERE EXISTS (SELECT 1 FROM channel_members m
+                        WHERE m.channel_id = i.channel_id AND m.user_id = i.user_id AND m.role <> 'observer')
+           AND NOT EXISTS (SELECT 1 FROM direct_messages d
+                             JOIN user_blocks b ON b.blocked = i.user_id
+                              AND b.blocker = CASE WHEN d.user_a = i.user_id THEN d.user_b ELSE d.user_a END
+                            WHERE d.channel_id = i.channel_id)
          ORDER BY i.ord
         ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
         RETURNING id, channel_id, parent_message_id, created_at

@@ -5,7 +5,8 @@ import { limit, type Sql } from './client.ts';
 export interface MessageRow {
   id: string;
   channel_id: string;
-  user_id: string;
+  /** null: a system message. */
+  user_id: string | null;
   seq: number;
   parent_message_id: string | null;
   deleted_at: Date | null;
@@ -158,11 +159,18 @@ export interface NewMessage {
   clientId: string | null;
 }
 
-/** Of `userIds`, those who are not members of the channel. */
-export async function nonMembers(sql: Sql, channelId: string, userIds: string[]): Promise<string[]> {
+/** Of `userIds`, those who are not members of the channel (observers counted as not, if asked). */
+export async function nonMembers(
+  sql: Sql,
+  channelId: string,
+  userIds: string[],
+  exceptObservers = false,
+): Promise<string[]> {
   if (userIds.length === 0) return [];
   const rows = await sql`
-    SELECT user_id FROM channel_members WHERE channel_id = ${channelId} AND user_id = ANY(${userIds}::text[])`;
+    SELECT user_id FROM channel_members
+     WHERE channel_id = ${channelId} AND user_id = ANY(${userIds}::text[])
+       ${exceptObservers ? sql`AND role <> 'observer'` : sql``}`;
   const members = new Set(rows.map((r) => r.user_id as string));
   return userIds.filter((u) => !members.has(u));
 }

@@ -16,7 +16,9 @@ import messageRoutes from './routes/messages.ts';
 import opsRoutes from './routes/ops.ts';
 import presenceRoutes from './routes/presence.ts';
 import reactionRoutes from './routes/reactions.ts';
+import safetyRoutes from './routes/safety.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
+import serverModerationRoutes from './routes/server/moderation.ts';
 import serverUserRoutes from './routes/server/users.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
@@ -96,10 +98,11 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         presenceRoutes,
         streamRoutes,
         wsRoutes,
+        safetyRoutes,
       ]) {
         await api.register(routes, { deps });
       }
-      for (const routes of [serverUserRoutes, serverChannelRoutes]) {
+      for (const routes of [serverUserRoutes, serverChannelRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
     },

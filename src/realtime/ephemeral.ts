@@ -8,7 +8,7 @@ import { mac, verified } from './notification.ts';
  * tokens were revoked (they read which from the database, and close the user's streams).
  */
 export interface EphemeralMessage {
-  type: 'typing' | 'presence' | 'revoke';
+  type: 'typing' | 'presence' | 'revoke' | 'blocks';
   channel_id: string | null;
   data: Record<string, unknown>;
 }
@@ -126,5 +126,6 @@ function wellFormed(m: unknown): m is EphemeralMessage {
   if (typeof e.data.user_id !== 'string') return false;
   if (e.type === 'typing') return typeof e.channel_id === 'string' && typeof e.data.is_typing === 'boolean';
   if (e.type === 'revoke') return typeof e.data.before_ms === 'number';
+  if (e.type === 'blocks') return true;
   return e.type === 'presence' && typeof e.data.online === 'boolean';
 }

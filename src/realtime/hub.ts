@@ -63,6 +63,7 @@ export class Hub {
     this.pending.set(sub, { events: [], bytes: 0 });
     try {
       const snap = await this.snapshots.of(sub.userId);
+      sub.blocks = new Set(snap.blocks);
       let resumed = false;
       let reset = false;
       let replayed = 0;
@@ -144,9 +145,23 @@ export class Hub {
     }
   }
 
-  /** An ephemeral event (typing, presence): to the channel's members, or to `channels`' members. */
-  dispatchEphemeral(ev: StreamEvent, channels?: string[]): void {
+  /** Every stream of the user on this node, live or starting. */
+  streamsOf(userId: string): Subscriber[] {
+    const live = [...(this.byUser.get(userId) ?? [])];
+    for (const s of this.pending.keys()) if (s.userId === userId) live.push(s);
+    return live;
+  }
+
+  /**
+   * An ephemeral event (typing, presence): to the channel's members, or to `channels`' members;
+   * `skip` leaves out the streams it says (typing of a user they block).
+   */
+  dispatchEphemeral(ev: StreamEvent, channels?: string[], skip?: (s: Subscriber) => boolean): void {
     const seen = new Set<Subscriber>();
+    if (skip)
+      for (const ch of channels ?? (ev.channelId ? [ev.channelId] : [])) {
+        for (const s of this.byChannel.get(ch) ?? []) if (skip(s)) seen.add(s);
+      }
     const ids = channels ?? (ev.channelId ? [ev.channelId] : []);
     for (const ch of ids) {
       for (const s of this.byChannel.get(ch) ?? []) {

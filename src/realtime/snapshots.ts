@@ -5,6 +5,8 @@ export interface Snapshot {
   head: number;
   prunedThrough: number;
   channels: string[];
+  /** Users the user blocks. */
+  blocks: string[];
 }
 
 const MAX_BATCH = 1000;
@@ -32,12 +34,18 @@ export class Snapshots {
            h AS (SELECT greatest((SELECT max(pos) FROM event_log), (SELECT p FROM pruned), 0) AS head)
       SELECT u.user_id, h.head, pruned.p AS pruned_through,
              coalesce((SELECT array_agg(m.channel_id::text) FROM channel_members m WHERE m.user_id = u.user_id),
-                      '{}') AS channels
+                      '{}') AS channels,
+             coalesce((SELECT array_agg(b.blocked) FROM user_blocks b WHERE b.blocker = u.user_id), '{}') AS blocks
         FROM unnest(${users}::text[]) AS u(user_id), h, pruned`;
     const byUser = new Map(rows.map((r) => [r.user_id as string, r]));
     for (const b of batch) {
       const r = byUser.get(b.input)!;
-      b.resolve({ head: Number(r.head), prunedThrough: Number(r.pruned_through), channels: r.channels as string[] });
+      b.resolve({
+        head: Number(r.head),
+        prunedThrough: Number(r.pruned_through),
+        channels: r.channels as string[],
+        blocks: r.blocks as string[],
+      });
     }
   }
 }

@@ -12,6 +12,8 @@ export interface Subscriber {
   readonly userId: string;
   /** Channels the user is a member of, as of `lastPos`. */
   channels: Set<string>;
+  /** Users this stream's user blocks: none of their typing reaches it. */
+  blocks: Set<string>;
   /** The last durable pos sent on this stream; anything at or below it is a repeat. */
   lastPos: number;
   /** Closed streams take nothing more, and are not (or no longer) indexed. */

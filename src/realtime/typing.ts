@@ -3,6 +3,7 @@ import type { Sql } from '../db/client.ts';
 import type { EphemeralPublisher } from './ephemeral.ts';
 import { ephemeral } from './event.ts';
 import type { Hub } from './hub.ts';
+import type { Subscriber } from './subscriber.ts';
 
 /** A user still typing is re-announced at most this often; receivers expire after TYPING_TTL_MS. */
 const REANNOUNCE_MS = 3_000;
@@ -119,12 +120,22 @@ export class Typing {
     const key = `${channelId}:${userId}`;
     clearTimeout(this.expiries.get(key));
     this.expiries.delete(key);
-    this.hub.dispatchEphemeral(ephemeral('typing', channelId, { user_id: userId, is_typing: isTyping }));
+    // A user who blocks the typer sees none of their typing.
+    const blocking = (s: Subscriber) => s.blocks.has(userId);
+    this.hub.dispatchEphemeral(
+      ephemeral('typing', channelId, { user_id: userId, is_typing: isTyping }),
+      undefined,
+      blocking,
+    );
     if (isTyping) {
       const timer = setTimeout(() => {
         this.expiries.delete(key);
         this.forget(key);
-        this.hub.dispatchEphemeral(ephemeral('typing', channelId, { user_id: userId, is_typing: false }));
+        this.hub.dispatchEphemeral(
+          ephemeral('typing', channelId, { user_id: userId, is_typing: false }),
+          undefined,
+          blocking,
+        );
       }, TYPING_TTL_MS);
       timer.unref();
       this.expiries.set(key, timer);

@@ -99,6 +99,7 @@ export class Streams {
  */
 export class StreamSession implements Subscriber {
   channels = new Set<string>();
+  blocks = new Set<string>();
   lastPos = 0;
   closed = false;
   private state: 'new' | 'starting' | 'live' | 'gone' = 'new';

@@ -8,9 +8,11 @@ export const CHANNEL_KEYS = [
   'description',
   'id',
   'is_archived',
+  'is_frozen',
   'last_message_at',
   'member_count',
   'name',
+  'slow_mode_seconds',
   'type',
   'updated_at',
 ];

@@ -14,14 +14,14 @@ import { assertError, group, storesNothing } from './lib.ts';
 let s: TestServer;
 before(async () => {
   s = await startTestServer({
-    rateLimits: parseRateLimits('send=3/3s,typing=2/10s,reaction=2/10s,channel=2/60s', (v) => parseDuration(v, 'x')),
+    rateLimits: parseRateLimits('send=3/30s,typing=2/30s,reaction=2/30s,channel=2/60s', (v) => parseDuration(v, 'x')),
   });
 });
 after(async () => {
   await s.close();
 });
 
-test('REST: each send says what is left; past the limit 429 with Retry-After, nothing stored; it refills', async () => {
+test('REST: each send says what is left; past the limit 429 with Retry-After, nothing stored', async () => {
   const ch = await group(s, 'rl-alice', ['rl-bob']);
   const remaining: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -39,9 +39,8 @@ test('REST: each send says what is left; past the limit 429 with Retry-After, no
   // Another user has a bucket of their own; a route that is not limited says nothing of limits.
   assert.equal((await s.as('rl-bob').post(`/api/v1/channels/${ch}/messages`, { content: 'bob' })).status, 201);
   assert.equal((await s.as('rl-alice').get('/api/v1/channels')).headers.get('ratelimit-limit'), null);
-  // One token a second comes back.
-  await new Promise((r) => setTimeout(r, 1100));
-  assert.equal((await s.as('rl-alice').post(`/api/v1/channels/${ch}/messages`, { content: 'later' })).status, 201);
+  // A token comes back every 10 s (the refill itself, with a clock, is test/unit/limits.test.ts).
+  assert.ok(Number(over.headers.get('retry-after')) <= 10);
 });
 
 test('WebSocket ops draw on the same buckets: rate_limited acks with retry_after_ms', async () => {
@@ -69,7 +68,7 @@ test('WebSocket ops draw on the same buckets: rate_limited acks with retry_after
   const limited = await call('b', { op: 'send', channel_id: ch, content: 'too many' });
   assert.equal(limited.ok, false);
   assert.equal(limited.error?.code, 'rate_limited');
-  assert.ok(limited.retry_after_ms! > 0 && limited.retry_after_ms! <= 1000, String(limited.retry_after_ms));
+  assert.ok(limited.retry_after_ms! > 0 && limited.retry_after_ms! <= 10_000, String(limited.retry_after_ms));
   // Typing: two, then limited, on REST and the socket alike.
   assert.equal((await call('t1', { op: 'typing', channel_id: ch })).ok, true);
   assert.equal((await s.as('rl-carol').post(`/api/v1/channels/${ch}/typing`, {})).status, 204);

@@ -16,6 +16,7 @@ function sub(userId: string, channels: string[] = [], lastPos = 0): Subscriber &
   return {
     userId,
     channels: new Set(channels),
+    blocks: new Set(),
     lastPos,
     closed: false,
     buffered: 0,
