@@ -8,7 +8,7 @@
  * (or --out FILE) and a table with each target's PASS/MISS, judged only against baselines measured
  * in the same run.
  *
- * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup, --profile (CPU
+ * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup,activity,contact, --profile (CPU
  * profiles of every server into the log directory), --keep (keep the work directory), --backlog N
  * (experiment: servers listen with an accept queue of N instead of Node's 511; see lib/probe.ts).
  */
@@ -24,6 +24,8 @@ import { type Ctx, makeCtx, params } from './lib/context.ts';
 import { type BenchDb, connectDb, type Sql, startPostgres } from './lib/pg.ts';
 import { killAllNow, type Proc, REPO, stopAll } from './lib/procs.ts';
 import { roundDeep, type Target, table, targets } from './lib/report.ts';
+import { activity } from './phases/activity.ts';
+import { contactPolicyCost } from './phases/contact.ts';
 import { e2eLatency } from './phases/e2e.ts';
 import { fanout } from './phases/fanout.ts';
 import { historyPage } from './phases/history.ts';
@@ -31,7 +33,7 @@ import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
 import { writeThroughput } from './phases/write.ts';
 
-const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup'] as const;
+const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: opts } = parseArgs({
@@ -217,6 +219,12 @@ async function main(): Promise<number> {
   });
   await run('startup', async () => {
     metrics.startup = await startup(ctx);
+  });
+  await run('activity', async () => {
+    metrics.activity = await activity(ctx);
+  });
+  await run('contact', async () => {
+    metrics.contact_policy = contactPolicyCost(ctx);
   });
 
   if (interrupted) return 130;
