@@ -25,7 +25,12 @@ export class HttpClient {
   }
 
   /** One request; the body is read in full. */
-  async request(path: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', headers: Record<string, string>, body?: string) {
+  async request(
+    path: string,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    headers: Record<string, string>,
+    body?: string,
+  ) {
     try {
       const res = await this.pool.request({ path, method, headers, body });
       return { status: res.statusCode, body: await res.body.text() } satisfies HttpResponse;

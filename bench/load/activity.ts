@@ -25,7 +25,7 @@ serveWorker({
   async init(p: { base: string; secret: string; users: string[]; sockets: number }) {
     client = new HttpClient(new URL(p.base), p.sockets);
     const signed = await signTokens(p.secret, p.users);
-    p.users.forEach((u, i) => tokens.set(u, signed[i]!));
+    for (const [i, u] of p.users.entries()) tokens.set(u, signed[i]!);
     return true;
   },
 
