@@ -60,7 +60,7 @@ serveWorker({
           i++;
           const t1 = nowMs();
           if (t0 < warmEnd || t1 > end) continue;
-          if (res.status === 200 || res.status === 204) {
+          if (res.status >= 200 && res.status < 300) {
             ok++;
             latencies.push(t1 - t0);
           } else {
