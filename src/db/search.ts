@@ -1,9 +1,14 @@
 import type { PendingQuery, Row } from 'postgres';
-import type { SearchGroup } from '../chat/search-query.ts';
 import type { Message } from '../contract/resources.ts';
 import { limit, type Sql } from './client.ts';
 
 type Fragment = PendingQuery<Row[]>;
+
+/** One side of an `or` of the search syntax: each `must` term occurs, no `not` term does. */
+export interface TermGroup {
+  must: readonly { text: string }[];
+  not: readonly { text: string }[];
+}
 
 /** Where a page of ranked results starts after: the last result's score and seq. */
 export interface RankCursor {
@@ -28,7 +33,7 @@ export interface SearchHit extends RankCursor {
  */
 export async function searchMessages(
   sql: Sql,
-  opts: { userId: string; channelId?: string; groups: SearchGroup[]; after?: RankCursor; limit: number },
+  opts: { userId: string; channelId?: string; groups: readonly TermGroup[]; after?: RankCursor; limit: number },
 ): Promise<SearchHit[]> {
   const term = (text: string): Fragment => sql`parley_search_term(${text})`;
   const join = (parts: Fragment[], op: string): Fragment =>
