@@ -54,6 +54,10 @@ export interface Config {
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
   maxEmojiPerMessage: number;
+  /** Terms (words, phrases, -terms) one search may hold; each is an index lookup. */
+  searchMaxTerms: number;
+  /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
+  searchSnippetChars: number;
 }
 
 export class ConfigError extends Error {}
@@ -156,5 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
+    searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
+    searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
   };
 }

@@ -17,6 +17,7 @@ import opsRoutes from './routes/ops.ts';
 import presenceRoutes from './routes/presence.ts';
 import reactionRoutes from './routes/reactions.ts';
 import safetyRoutes from './routes/safety.ts';
+import searchRoutes from './routes/search.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
 import serverUserRoutes from './routes/server/users.ts';
@@ -99,6 +100,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         streamRoutes,
         wsRoutes,
         safetyRoutes,
+        searchRoutes,
       ]) {
         await api.register(routes, { deps });
       }
