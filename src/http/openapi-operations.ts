@@ -315,7 +315,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
         {
           ...ex.message,
           snippet: 'Please try question 3 before Tuesday, @student_sam.',
-          highlights: [[18, 26]],
+          highlights: [[11, 19]],
         },
       ],
     },
