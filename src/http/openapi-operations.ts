@@ -5,7 +5,8 @@ import * as ex from './openapi-examples.ts';
  * Route files declare schemas; the words live here so that documenting an operation never conflicts
  * with changing it. test/ops/openapi.test.ts fails for a route under /api/v1 that has no entry (or a
  * summary of its own), and test/ops/api-doc.test.ts for one that docs/api.md does not describe.
- * Entries for operations a build does not have yet are simply not used.
+ * Entries for operations a build does not have yet are simply not used. An entry's words replace
+ * a route's own summary and description; a route with no entry keeps its own.
  */
 export interface OperationDoc {
   summary: string;

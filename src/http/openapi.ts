@@ -134,9 +134,10 @@ function describe(schema: Schema, doc: OperationDoc | undefined, path: string): 
   const security = securityFor(path);
   if (security && out.security === undefined) out.security = security;
   if (!doc) return out;
-  out.summary ??= doc.summary;
+  // The catalogue's words win over a route's own: one place says what /docs shows.
+  out.summary = doc.summary;
   out.tags = [doc.tag];
-  let description = out.description ?? doc.description;
+  let description = doc.description;
   if (doc.bucket) {
     description += `\n\nRate limit: the \`${doc.bucket}\` bucket (default ${BUCKET_DEFAULTS[doc.bucket]}); past it 429 with Retry-After.`;
     out.response = { ...out.response, 429: out.response?.[429] ?? ErrorBody };
