@@ -98,6 +98,17 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
       schema: (route as { websocket?: boolean }).websocket ? { ...schema, hide: false } : schema,
       url,
     }),
+    // Tags of operations this build has, so the page shows no empty groups.
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const doc = documentObject.openapiObject;
+      const used = new Set(
+        Object.values(doc.paths ?? {}).flatMap((item) =>
+          Object.values(item ?? {}).flatMap((op) => (op as { tags?: string[] }).tags ?? []),
+        ),
+      );
+      return { ...doc, tags: doc.tags?.filter((t: { name: string }) => used.has(t.name)) };
+    },
   };
 }
 

@@ -51,7 +51,7 @@ describe('docs/api.md', () => {
     assert.deepEqual(
       missing,
       [],
-      `docs/api.md has no heading for these routes; add a section "### \`<METHOD> <path>\`" for each, with its ` +
+      `docs/api.md has no heading for these routes; add a section "#### \`<METHOD> <path>\`" for each, with its ` +
         `fields, response, errors and rate-limit bucket:\n${missing.join('\n')}`,
     );
   });
