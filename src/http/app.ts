@@ -7,6 +7,7 @@ import { validatorCompiler } from '../contract/validation.ts';
 import { auditServerKeys, authenticate } from './authenticate.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
+import { documentRoutes, swaggerOptions } from './openapi.ts';
 import activityRoutes from './routes/activity.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
@@ -46,13 +47,9 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Parley', version: '1', description: 'Real-time messaging on PostgreSQL. See API.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  // Summaries, descriptions and examples of every route added from here on (src/http/openapi-operations.ts).
+  documentRoutes(app);
+  await app.register(swagger, swaggerOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, {
     options: { maxPayload: deps.config.wsMaxFrameBytes },
