@@ -12,6 +12,7 @@ import activityRoutes from './routes/activity.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
 import directRoutes from './routes/direct.ts';
+import memberChangeRoutes from './routes/member-changes.ts';
 import memberRoutes from './routes/members.ts';
 import messageRoutes from './routes/messages.ts';
 import opsRoutes from './routes/ops.ts';
@@ -89,6 +90,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         userRoutes,
         channelRoutes,
         memberRoutes,
+        memberChangeRoutes,
         directRoutes,
         messageRoutes,
         reactionRoutes,
@@ -101,7 +103,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       ]) {
         await api.register(routes, { deps });
       }
-      for (const routes of [serverUserRoutes, serverChannelRoutes, serverModerationRoutes]) {
+      for (const routes of [serverUserRoutes, serverChannelRoutes, memberChangeRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
     },
