@@ -48,6 +48,10 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   // Before anything starts: a setting that cannot work is said at once, with nothing to clean up.
   const secret = secretFor(config);
   const idp = new IdentityProviders(config.idp, log);
+  if (idp.enabled) {
+    const { jwksUrls, publicKeys, issuers, audiences } = config.idp;
+    log.info({ jwksUrls, pemKeys: publicKeys.length, issuers, audiences }, 'identity-provider tokens accepted');
+  }
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {

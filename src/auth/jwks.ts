@@ -29,8 +29,6 @@ export class JwksSource {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
-  /** Fetches made (tests and the bench count them). */
-  fetches = 0;
 
   constructor(
     readonly url: string,
@@ -72,7 +70,6 @@ export class JwksSource {
 
   private async fetchKeys(): Promise<void> {
     this.attemptedAt = Date.now();
-    this.fetches++;
     try {
       const res = await fetch(this.url, {
         headers: { accept: 'application/json' },

@@ -64,6 +64,8 @@ export function keyFromJwk(jwk: Record<string, unknown>): TrustedKey | undefined
     return undefined;
   }
   const alg = algOf(key);
-  if (!alg || (jwk.alg !== undefined && jwk.alg !== alg)) return undefined;
+  // RFC 9864's fully specified name of EdDSA over Ed25519 declares the same key.
+  const declared = jwk.alg === 'Ed25519' ? 'EdDSA' : jwk.alg;
+  if (!alg || (declared !== undefined && declared !== alg)) return undefined;
   return { key, alg, ...(typeof jwk.kid === 'string' ? { kid: jwk.kid } : {}) };
 }

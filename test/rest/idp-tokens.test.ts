@@ -115,6 +115,9 @@ before(async () => {
   keys.rsa = await pair('RS256');
   keys.ec = await pair('ES256');
   keys.ed = await pair('EdDSA');
+  // A JWKS may name EdDSA over Ed25519 by its fully specified name (RFC 9864).
+  keys.ed9864 = await pair('EdDSA');
+  keys.ed9864.jwk.alg = 'Ed25519';
   // Two issuers publishing the same kid with different keys (the collision attack's setting).
   keys.aShared = await pair('RS256', 'shared-kid');
   keys.bShared = await pair('RS256', 'shared-kid');
@@ -127,7 +130,7 @@ before(async () => {
   keys.rot3 = await pair('RS256', 'rot-3');
   keys.stranger = await pair('RS256');
   await jwks.start();
-  jwks.sets.set('/a/jwks.json', [keys.rsa!.jwk, keys.ec!.jwk, keys.ed!.jwk, keys.aShared!.jwk]);
+  jwks.sets.set('/a/jwks.json', [keys.rsa!.jwk, keys.ec!.jwk, keys.ed!.jwk, keys.ed9864!.jwk, keys.aShared!.jwk]);
   jwks.sets.set('/b/jwks.json', [keys.bShared!.jwk, keys.b!.jwk]);
   jwks.sets.set('/rot/jwks.json', [keys.rot1!.jwk]);
   s = await startTestServer({
@@ -161,7 +164,7 @@ const me = (token: string, base = s.url) =>
   request(base, 'GET', '/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
 
 test('RS256, ES256 and EdDSA tokens verified with the JWKS: the user row gets the name, and follows it', async () => {
-  for (const k of [keys.rsa!, keys.ec!, keys.ed!]) {
+  for (const k of [keys.rsa!, keys.ec!, keys.ed!, keys.ed9864!]) {
     const id = `idp-${k.alg}`;
     const res = await me(await idpToken(k, { sub: id, name: `User ${k.alg}` }));
     assert.equal(res.status, 200, `${k.alg}: ${JSON.stringify(res.body)}`);
