@@ -291,6 +291,12 @@ test('alg confusion is refused: none, HS256 keyed with a public key, a key used 
     ['PS256 header', `${b64({ alg: 'PS256', kid: keys.rsa!.kid })}.${p}.${sig}`],
     ['header not JSON', `${Buffer.from('{').toString('base64url')}.${p}.${sig}`],
   ];
+  // A header naming its own key set (jku) or embedding its own key (jwk) is not followed.
+  jwks.sets.set('/evil/jwks.json', [{ ...keys.stranger!.jwk, kid: 'evil' }]);
+  const own = (extra: Record<string, unknown>) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'evil', ...extra }).sign(keys.stranger!.privateKey);
+  cases.push(['jku of the attacker', await own({ jku: jwks.url('/evil/jwks.json') })]);
+  cases.push(['jwk embedded in the header', await own({ jwk: keys.stranger!.jwk })]);
   await storesNothing(s, async () => {
     for (const [what, token] of cases) {
       const res = await me(token);
@@ -298,6 +304,7 @@ test('alg confusion is refused: none, HS256 keyed with a public key, a key used 
       assertError(res, 401, 'unauthorized');
     }
   });
+  assert.equal(jwks.count('/evil/jwks.json'), 0, 'the jku was never fetched');
   // The real token is fine: the refusals above are about the algorithm, not the claims.
   assert.equal((await me(good)).status, 200);
 });
@@ -354,6 +361,10 @@ test('key rotation without restart, with the refetch bound; the JWKS server down
   await jwks.start();
   await new Promise((r) => setTimeout(r, 2600));
   assert.equal((await me(t3, rotNode.url)).status, 200);
+  // That fetch no longer lists rot-1: the provider withdrew it, and tokens it signed stop working
+  // now (not when they expire), although t1 had been verified before.
+  assertError(await me(t1, rotNode.url), 401, 'unauthorized');
+  assert.equal((await me(t2, rotNode.url)).status, 200);
 });
 
 test('revocation applies to identity-provider tokens (iat before the revoke time)', async () => {
