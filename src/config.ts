@@ -58,6 +58,30 @@ export interface Config {
   searchMaxTerms: number;
   /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
   searchSnippetChars: number;
+  /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
+  idp: IdpConfig;
+}
+
+/** Identity-provider tokens; with no JWKS URL and no public key, only HS256 tokens are accepted. */
+export interface IdpConfig {
+  /** JWKS endpoints; the i-th is trusted for the i-th issuer when as many issuers are named. */
+  jwksUrls: string[];
+  /** PEM public keys (several blocks may be concatenated). */
+  publicKeys: string[];
+  /** Accepted `iss` values; empty: not checked. */
+  issuers: string[];
+  /** Accepted `aud` values (any one); empty: not checked. */
+  audiences: string[];
+  userClaim: string;
+  nameClaim: string;
+  /** Accept tokens without `exp` (they never expire; revocation is then the only way out). */
+  allowNoExp: boolean;
+  /** An unknown `kid` refetches its JWKS at most this often (per URL). */
+  jwksCooldownMs: number;
+  /** Keys fetched are refreshed in the background once older than this (kept if the refresh fails). */
+  jwksMaxAgeMs: number;
+  /** A JWKS fetch that has not answered by then fails (the request gets 401, cached keys stay). */
+  jwksTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +130,51 @@ function serverKey(value: string | undefined): string | undefined {
     );
   }
   return value;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** PEM blocks of PARLEY_JWT_PUBLIC_KEY; `\n` written as two characters (as env files do) is a line end. */
+function pemBlocks(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  const text = value.replace(/\\n/g, '\n');
+  const blocks = text.match(/-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g) ?? [];
+  if (blocks.length === 0)
+    throw new ConfigError('PARLEY_JWT_PUBLIC_KEY must hold PEM public keys (-----BEGIN PUBLIC KEY-----…)');
+  return blocks;
+}
+
+function idp(env: NodeJS.ProcessEnv): IdpConfig {
+  const jwksUrls = list(env.PARLEY_JWKS_URL);
+  for (const u of jwksUrls) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {}
+    if (!ok) throw new ConfigError(`PARLEY_JWKS_URL must be comma-separated http(s) URLs (got "${u}")`);
+  }
+  const claim = (v: string | undefined, name: string, fallback: string) => {
+    const c = (v ?? '').trim() || fallback;
+    if (c.length > 100) throw new ConfigError(`${name} must name a claim (got "${c}")`);
+    return c;
+  };
+  return {
+    jwksUrls,
+    publicKeys: pemBlocks(env.PARLEY_JWT_PUBLIC_KEY),
+    issuers: list(env.PARLEY_JWT_ISSUER),
+    audiences: list(env.PARLEY_JWT_AUDIENCE),
+    userClaim: claim(env.PARLEY_JWT_USER_CLAIM, 'PARLEY_JWT_USER_CLAIM', 'sub'),
+    nameClaim: claim(env.PARLEY_JWT_NAME_CLAIM, 'PARLEY_JWT_NAME_CLAIM', 'name'),
+    allowNoExp: env.PARLEY_JWT_ALLOW_NO_EXP === '1' || env.PARLEY_JWT_ALLOW_NO_EXP === 'true',
+    jwksCooldownMs: int(env.PARLEY_JWKS_COOLDOWN_MS, 'PARLEY_JWKS_COOLDOWN_MS', 60_000),
+    jwksMaxAgeMs: int(env.PARLEY_JWKS_MAX_AGE_MS, 'PARLEY_JWKS_MAX_AGE_MS', 600_000),
+    jwksTimeoutMs: int(env.PARLEY_JWKS_TIMEOUT_MS, 'PARLEY_JWKS_TIMEOUT_MS', 5_000),
+  };
 }
 
 function rateLimits(value: string | undefined): RateLimits {
@@ -162,5 +231,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
     searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
     searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
+    idp: idp(env),
   };
 }

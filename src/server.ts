@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { IdentityProviders } from './auth/idp.ts';
 import { Revocations } from './auth/revocations.ts';
 import { secretFor } from './auth/secret.ts';
 import { ServerKeys } from './auth/server-keys.ts';
@@ -46,6 +47,11 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   const log = opts.log ?? createLogger(config.logLevel);
   // Before anything starts: a setting that cannot work is said at once, with nothing to clean up.
   const secret = secretFor(config);
+  const idp = new IdentityProviders(config.idp, log);
+  if (idp.enabled) {
+    const { jwksUrls, publicKeys, issuers, audiences } = config.idp;
+    log.info({ jwksUrls, pemKeys: publicKeys.length, issuers, audiences }, 'identity-provider tokens accepted');
+  }
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -179,7 +185,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     app = await buildApp({
       config,
       chat,
-      auth: new Auth(secret, (userId, issuedAtMs) => revocations.isRevoked(userId, issuedAtMs)),
+      auth: new Auth(secret, (userId, issuedAtMs) => revocations.isRevoked(userId, issuedAtMs), idp),
       keys: new ServerKeys(sql, config.serverKey),
       users,
       listener,
