@@ -34,4 +34,6 @@ export interface Chat {
   readonly removeFiles?: (storageKeys: string[]) => Promise<void>;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
+  /** Tells this node's webhook delivery that endpoints changed (it claims them at once). */
+  readonly webhooksChanged?: () => void;
 }
