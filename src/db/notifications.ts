@@ -11,9 +11,11 @@ export type NotificationReason = 'mention' | 'direct' | 'reply';
  * the other member of a direct channel (2), the parent's author and earlier repliers of a thread (3);
  * the first reason wins. A user is told when they are a member (not an observer), not muted, their
  * notification_level lets the reason through (`mentions` lets mentions and direct messages through),
- * they have not read up to the message, no live node holds a stream of theirs and none closed within
- * `afterMs`. The notifications table's key makes a second attempt (another node, a restart, a
- * replayed window) write nothing. Returns null when another node holds the job.
+ * they have not read up to the message, no live node holds a stream of theirs and none closed since
+ * the message was committed (so for the whole delay: the job runs once the delay has passed). Judged
+ * against the message's own time, not the job's, the answer does not change if the job runs late.
+ * The notifications table's key makes a second attempt (another node, a restart, a replayed window)
+ * write nothing. Returns null when another node holds the job.
  */
 export async function notifyStep(
   sql: Sql,
@@ -28,11 +30,12 @@ export async function notifyStep(
     const t = tx as unknown as Sql;
     const [row] = await tx`
       WITH win AS (
-        SELECT pos, type, data FROM event_log
+        SELECT pos, type, data, created_at FROM event_log
          WHERE pos > ${from} AND created_at <= now() - ${after}::interval
          ORDER BY pos ${sqlLimit(t, o.batch)}
       ), msgs AS (
-        SELECT m.id, m.channel_id, m.user_id AS author, m.seq, m.mentions, m.parent_message_id, c.type AS ctype
+        SELECT m.id, m.channel_id, m.user_id AS author, m.seq, m.mentions, m.parent_message_id, c.type AS ctype,
+               win.created_at AS logged_at
           FROM win JOIN channel_messages m ON m.id = (win.data->>'id')::uuid JOIN channels c ON c.id = m.channel_id
          WHERE win.type = 'new_message' AND m.deleted_at IS NULL
       ), cand AS (
@@ -58,7 +61,7 @@ export async function notifyStep(
            AND cm.role <> 'observer' AND NOT cm.muted
            AND (cm.notification_level = 'all' OR (cm.notification_level = 'mentions' AND b.reason IN ('mention', 'direct')))
            AND cm.last_read_seq < msgs.seq
-           AND (u.last_seen_at IS NULL OR u.last_seen_at <= now() - ${after}::interval)
+           AND (u.last_seen_at IS NULL OR u.last_seen_at <= msgs.logged_at)
            AND NOT EXISTS (${liveUsers(t, o.presenceTtlMs, tx`s.user_id = b.user_id`)})
          ORDER BY msgs.seq, b.user_id
         ON CONFLICT DO NOTHING
