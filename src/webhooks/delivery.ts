@@ -14,6 +14,12 @@ import { readLog } from '../realtime/log.ts';
 import { signedHeaders, signingKey } from './signing.ts';
 
 const PAGE = 200;
+/**
+ * Acknowledgements are written to the cursor at most this often while events stream (and always
+ * before waiting or recording a failure). One write per event cost more than the POST itself; what a
+ * crash can cost is this much of events delivered again, which at-least-once allows.
+ */
+const FLUSH_MS = 100;
 
 export interface DeliveryOptions {
   nodeId: string;
@@ -39,6 +45,12 @@ export class EndpointDelivery {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private key: Buffer;
+  /** The cursor as stored (this.ep.cursor runs ahead of it between flushes). */
+  private stored: number;
+  private storedAt = 0;
+  private lastStatus = 0;
+  /** An event was acknowledged since the last flush (else the cursor only passed filtered events). */
+  private ackedSinceFlush = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -52,6 +64,7 @@ export class EndpointDelivery {
     private readonly onLost: (id: string) => void,
   ) {
     this.key = signingKey(ep.secret);
+    this.stored = ep.cursor;
     this.done = this.run();
   }
 
@@ -116,6 +129,21 @@ export class EndpointDelivery {
     });
   }
 
+  /** Writes the acknowledged cursor; false when the lease is gone. */
+  private async flush(force: boolean): Promise<boolean> {
+    if (this.ep.cursor <= this.stored) return true;
+    if (!force && Date.now() - this.storedAt < FLUSH_MS) return true;
+    const pos = this.ep.cursor;
+    const ok = this.ackedSinceFlush
+      ? await ackDelivery(this.sql, this.ep.id, this.opts.nodeId, pos, this.lastStatus)
+      : await skipFiltered(this.sql, this.ep.id, this.opts.nodeId, pos);
+    if (!ok) return false;
+    this.ackedSinceFlush = false;
+    this.stored = Math.max(this.stored, pos);
+    this.storedAt = Date.now();
+    return true;
+  }
+
   private lost(): false {
     this.stopped = true;
     this.onLost(this.ep.id);
@@ -147,19 +175,19 @@ export class EndpointDelivery {
         continue;
       }
       if (filteredTo) {
-        if (!(await skipFiltered(this.sql, ep.id, this.opts.nodeId, filteredTo))) return this.lost();
         ep.cursor = filteredTo;
         filteredTo = 0;
       }
-      if (ep.nextAttemptAt !== null && ep.nextAttemptAt > Date.now()) return false;
+      if (ep.nextAttemptAt !== null && ep.nextAttemptAt > Date.now()) {
+        if (!(await this.flush(true))) return this.lost();
+        return false;
+      }
       if (!(await this.attempt(row))) return false;
       acked = true;
       this.setLag(rows.find((r) => r.pos > row.pos));
     }
-    if (filteredTo) {
-      if (!(await skipFiltered(this.sql, ep.id, this.opts.nodeId, filteredTo))) return this.lost();
-      ep.cursor = filteredTo;
-    }
+    if (filteredTo) ep.cursor = filteredTo;
+    if (!(await this.flush(rows.length < PAGE))) return this.lost();
     if (rows.length < PAGE) this.setLag(undefined);
     // Events that came while this pass was posting woke nobody: read again until a pass finds none.
     return rows.length === PAGE || acked;
@@ -194,14 +222,20 @@ export class EndpointDelivery {
       error = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : (e.cause?.code ?? e.message);
     }
     if (!error && status !== null) {
-      if (!(await ackDelivery(this.sql, ep.id, this.opts.nodeId, row.pos, status))) return this.lost();
       this.metrics.webhookDeliveries.labels(label).inc();
       this.metrics.webhookFailing.labels(label).set(0);
+      this.lastStatus = status;
+      this.ackedSinceFlush = true;
+      const retried = ep.attempts > 0;
       ep.cursor = row.pos;
       ep.attempts = 0;
       ep.nextAttemptAt = null;
+      // After a retry the stored attempt state must be cleared at once (GET shows it).
+      if (!(await this.flush(retried))) return this.lost();
       return true;
     }
+    // The attempt state is about the event after the stored cursor: store the cursor first.
+    if (!(await this.flush(true))) return this.lost();
     this.metrics.webhookFailures.labels(label).inc();
     const attempts = ep.attempts + 1;
     const retryInMs = backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs);
