@@ -1144,6 +1144,62 @@ ALTER TABLE channel_messages
 CREATE INDEX channel_messages_search_idx ON channel_messages USING gin (search_tsv);
 INSERT INTO parley_migrations (version, name) VALUES (18, 'search');
 
+-- 0019_webhooks.sql
+-- Webhooks (Standard Webhooks) and offline notifications.
+
+-- An endpoint reads the event log after its own durable cursor: the last pos it acknowledged (or
+-- skipped: filtered out, or pruned before it could be delivered). The attempt state of the event
+-- after the cursor is kept here too, so a node that takes over keeps the backoff where it was.
+-- One node delivers to an endpoint at a time: it holds the lease (lease_owner until lease_until)
+-- and every write of the cursor is fenced by it, so a node that lost the lease changes nothing.
+CREATE TABLE webhook_endpoints (
+  id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  url             text NOT NULL CHECK (char_length(url) <= 2048),
+  -- null: every durable event.
+  events          text[],
+  -- whsec_<base64>; the receiver needs it to verify, so it is kept as is (like any API secret).
+  secret          text NOT NULL,
+  -- 'env': the one configured by PARLEY_WEBHOOK_URL (upserted at start); 'api': the server API's.
+  source          text NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'env')),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  cursor_pos      bigint NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz,
+  last_attempt_at timestamptz,
+  last_status     integer,
+  last_error      text,
+  last_success_at timestamptz,
+  -- Set when events were pruned from the log before they could be delivered; cleared by the next
+  -- acknowledged delivery. skipped_events counts the positions lost that way, ever.
+  failing         boolean NOT NULL DEFAULT false,
+  failing_since   timestamptz,
+  skipped_events  bigint NOT NULL DEFAULT 0,
+  lease_owner     text,
+  lease_until     timestamptz
+);
+CREATE UNIQUE INDEX webhook_endpoints_env_idx ON webhook_endpoints (source) WHERE source = 'env';
+
+-- One row per offline notification ever written: the primary key is what makes the job idempotent
+-- across nodes and restarts (a user is told of a message once). The text itself is not copied here:
+-- the trigger (db/live/notifications.sql) reads it from the message when with_content is set.
+CREATE TABLE notifications (
+  user_id      text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  message_id   uuid NOT NULL REFERENCES channel_messages (id) ON DELETE CASCADE,
+  channel_id   uuid NOT NULL,
+  reason       text NOT NULL CHECK (reason IN ('mention', 'direct', 'reply')),
+  with_content boolean NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX notifications_message_idx ON notifications (message_id);
+
+-- The notification job reads the log after this pos (commit order, so nothing is passed over):
+-- messages from before this migration are never notified.
+INSERT INTO parley_state (key, value)
+SELECT 'notified_through', coalesce(max(pos), 0) FROM event_log
+ON CONFLICT (key) DO NOTHING;
+INSERT INTO parley_migrations (version, name) VALUES (19, 'webhooks');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 
@@ -1670,6 +1726,32 @@ BEGIN
 END
 $$;
 
+-- db/live/notifications.sql
+-- An offline notification is news for the host's backend (it sends the e-mail or push), not for any
+-- stream: like message_reported it goes into the log (webhooks get it, in order, never lost) with an
+-- empty audience, so no user stream and no replay sends it.
+CREATE OR REPLACE FUNCTION parley_notification_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+    RETURN NULL;
+  END IF;
+  v_batch := nextval('event_pending_batch_seq');
+  INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id)
+  SELECT v_batch, row_number() OVER w = 1, 'notification', n.channel_id, '{}'::text[],
+         jsonb_build_object('user_id', n.user_id, 'channel_id', n.channel_id, 'message_id', n.message_id,
+                            'reason', n.reason)
+           || CASE WHEN n.with_content THEN jsonb_build_object('content', m.content) ELSE '{}'::jsonb END,
+         n.message_id::text
+    FROM new_rows n JOIN channel_messages m ON m.id = n.message_id
+  WINDOW w AS (ORDER BY m.seq, n.user_id)
+   ORDER BY m.seq, n.user_id;
+  RETURN NULL;
+END
+$$;
+
 -- db/live/triggers.sql
 -- Every trigger of Parley's tables. Triggers of one table and timing fire in name order, which some
 -- of these rely on (a message's new_message before its parent's thread_updated).
@@ -1758,6 +1840,12 @@ CREATE TRIGGER reports_notify_insert
   AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();
 
+-- notifications
+DROP TRIGGER IF EXISTS notifications_notify_insert ON notifications;
+CREATE TRIGGER notifications_notify_insert
+  AFTER INSERT ON notifications REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_notification_change();
+
 -- db/live/search.sql
 -- Search: what a message's text is indexed as, and what a searched term is looked up as. One
 -- tokenisation for both, so a term finds exactly the messages whose text holds it.
@@ -1825,6 +1913,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
           ) runs), '')::tsquery
     FROM cls
 $fn$;
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 4)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 5)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

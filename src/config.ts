@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseRateLimits, type RateLimits } from './chat/limits.ts';
+import { isWebhookSecret, isWebhookUrl } from './webhooks/signing.ts';
 
 /** Every setting Parley reads from the environment, with its default in one place. */
 export interface Config {
@@ -58,6 +59,21 @@ export interface Config {
   searchMaxTerms: number;
   /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
   searchSnippetChars: number;
+  /** One more webhook endpoint, configured without the API (PARLEY_WEBHOOK_URL + _SECRET); upserted at start. */
+  webhook: { url: string; secret: string } | undefined;
+  /** A webhook POST not answered with a 2xx within this is a failed attempt. */
+  webhookTimeoutMs: number;
+  /** The first retry of a failed delivery waits this long, each next one twice as long, up to the max. */
+  webhookRetryMinMs: number;
+  webhookRetryMaxMs: number;
+  /** How long a node's hold on an endpoint lasts without renewal: another node takes over after it. */
+  webhookLeaseMs: number;
+  /** The backstop read of the log for webhooks when no notification woke the delivery. */
+  webhookPollMs: number;
+  /** A user offline this long who has not read a message that concerns them gets a notification. */
+  notifyAfterMs: number;
+  /** Whether a notification carries the message's text (0 for platforms whose users are minors). */
+  notificationContent: boolean;
   /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
   idp: IdpConfig;
 }
@@ -185,6 +201,17 @@ function rateLimits(value: string | undefined): RateLimits {
   }
 }
 
+function webhook(url: string | undefined, secret: string | undefined): Config['webhook'] {
+  if (!url) return undefined;
+  if (!isWebhookUrl(url)) throw new ConfigError(`PARLEY_WEBHOOK_URL must be an http(s) URL (got "${url}")`);
+  if (!secret || !isWebhookSecret(secret)) {
+    throw new ConfigError(
+      'PARLEY_WEBHOOK_SECRET must be set with PARLEY_WEBHOOK_URL: whsec_ and the base64 of 24 to 64 random bytes',
+    );
+  }
+  return { url, secret };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -232,5 +259,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
     searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
     idp: idp(env),
+    webhook: webhook(env.PARLEY_WEBHOOK_URL, env.PARLEY_WEBHOOK_SECRET),
+    webhookTimeoutMs: parseDuration(env.PARLEY_WEBHOOK_TIMEOUT || '5s', 'PARLEY_WEBHOOK_TIMEOUT'),
+    webhookRetryMinMs: parseDuration(env.PARLEY_WEBHOOK_RETRY_MIN || '1s', 'PARLEY_WEBHOOK_RETRY_MIN'),
+    webhookRetryMaxMs: parseDuration(env.PARLEY_WEBHOOK_RETRY_MAX || '10m', 'PARLEY_WEBHOOK_RETRY_MAX'),
+    webhookLeaseMs: parseDuration(env.PARLEY_WEBHOOK_LEASE || '15s', 'PARLEY_WEBHOOK_LEASE'),
+    webhookPollMs: parseDuration(env.PARLEY_WEBHOOK_POLL || '5s', 'PARLEY_WEBHOOK_POLL'),
+    notifyAfterMs: parseDuration(env.PARLEY_NOTIFY_AFTER || '60s', 'PARLEY_NOTIFY_AFTER'),
+    notificationContent: env.PARLEY_NOTIFICATION_CONTENT !== '0' && env.PARLEY_NOTIFICATION_CONTENT !== 'false',
   };
 }

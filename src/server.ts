@@ -25,6 +25,8 @@ import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
 import { Streams } from './transports/session.ts';
+import { Notifier } from './webhooks/notifier.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 export interface Parley {
   app: FastifyInstance;
@@ -34,6 +36,8 @@ export interface Parley {
   streams: Streams;
   listener: Listener;
   retention: Retention;
+  webhooks: WebhookWorker;
+  notifier: Notifier;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -120,6 +124,27 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const webhooks = new WebhookWorker(
+    sql,
+    metrics,
+    log,
+    {
+      nodeId: config.nodeId,
+      timeoutMs: config.webhookTimeoutMs,
+      retryMinMs: config.webhookRetryMinMs,
+      retryMaxMs: config.webhookRetryMaxMs,
+      pollMs: config.webhookPollMs,
+      leaseMs: config.webhookLeaseMs,
+      envEndpoint: config.webhook,
+    },
+    () => listener.lastPos,
+  );
+  hub.onDurable = () => webhooks.wake();
+  const notifier = new Notifier(sql, log, metrics, {
+    afterMs: config.notifyAfterMs,
+    withContent: config.notificationContent,
+    presenceTtlMs: config.presenceTtlMs,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -146,6 +171,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await app?.close();
       typing.stop();
       retention.stop();
+      notifier.stop();
+      await webhooks.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -163,6 +190,8 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await presence.start();
     await revocations.start();
     retention.start();
+    await webhooks.start();
+    notifier.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -181,6 +210,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       search: { maxTerms: config.searchMaxTerms, snippetChars: config.searchSnippetChars },
       presenceTtlMs: config.presenceTtlMs,
+      webhooksChanged: () => void webhooks.claim(),
     };
     app = await buildApp({
       config,
@@ -202,5 +232,20 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await close().catch(() => {});
     throw err;
   }
-  return { app, config, sql, hub, streams, listener, retention, log, databaseUrl, embedded, url, close };
+  return {
+    app,
+    config,
+    sql,
+    hub,
+    streams,
+    listener,
+    retention,
+    webhooks,
+    notifier,
+    log,
+    databaseUrl,
+    embedded,
+    url,
+    close,
+  };
 }

@@ -36,4 +36,6 @@ export interface Chat {
   readonly presenceTtlMs: number;
   /** Search: terms one query may hold; the length of a result's snippet (UTF-16 code units). */
   readonly search: { readonly maxTerms: number; readonly snippetChars: number };
+  /** Tells this node's webhook delivery that endpoints changed (it claims them at once). */
+  readonly webhooksChanged?: () => void;
 }

@@ -9,4 +9,6 @@ export const LOCKS = {
   migrations: 7238461509125,
   /** Retention: one node at a time prunes the log. */
   retention: 7238461509126,
+  /** Offline notifications: one node at a time runs the job. */
+  notifications: 7238461509141,
 } as const;

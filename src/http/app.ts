@@ -23,6 +23,7 @@ import searchRoutes from './routes/search.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
 import serverUserRoutes from './routes/server/users.ts';
+import serverWebhookRoutes from './routes/server/webhooks.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './routes/web.ts';
@@ -106,6 +107,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       for (const routes of [serverUserRoutes, serverChannelRoutes, memberChangeRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
+      await api.register(serverWebhookRoutes, { deps, prefix: '/server' });
     },
     { prefix: '/api/v1' },
   );
