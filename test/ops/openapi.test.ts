@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { docSections, routesOf } from '../../src/http/openapi.ts';
+import { docSections, endpointSections, routesOf } from '../../src/http/openapi.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is checked field by field below
@@ -65,7 +65,8 @@ describe('/docs', () => {
     assert.deepEqual(
       missing,
       [],
-      `Add these to OPERATIONS in src/http/openapi-operations.ts (and to docs/api.md):\n${missing.join('\n')}`,
+      'Give each a summary and tag in OPERATIONS (src/http/openapi-operations.ts) and its description as a ' +
+        `"#### \`METHOD /path\`" section of docs/api.md:\n${missing.join('\n')}`,
     );
   });
 
@@ -82,6 +83,21 @@ describe('/docs', () => {
       }
     }
     assert.deepEqual(missing, [], `Give these an example in src/http/openapi-operations.ts:\n${missing.join('\n')}`);
+  });
+
+  test("each operation's description is its section of docs/api.md, not a second copy", () => {
+    const texts = endpointSections(readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8'));
+    const send = texts.get('POST /api/v1/channels/{id}/messages');
+    assert.ok(
+      send?.includes('| `client_id` |'),
+      'the section of POST /channels/{id}/messages is found, with its table',
+    );
+    const differ: string[] = [];
+    for (const [method, path] of apiRoutes()) {
+      const text = texts.get(`${method} ${path}`);
+      if (text && !operation(method, path)?.description?.startsWith(text)) differ.push(`${method} ${path}`);
+    }
+    assert.deepEqual(differ, [], 'these operations do not show their docs/api.md section');
   });
 
   test('two routes sharing one schema object keep their own words (PUT and DELETE of a reaction)', () => {
