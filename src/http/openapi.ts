@@ -187,7 +187,7 @@ function describeResponses(response: Record<string, unknown>): Record<string, un
 const withExample = (schema: unknown, example: unknown) =>
   schema && typeof schema === 'object' ? { ...schema, examples: [example] } : schema;
 
-type Schema = FastifySchema & {
+export type Schema = FastifySchema & {
   summary?: string;
   description?: string;
   tags?: string[];
@@ -213,7 +213,7 @@ function describe(schema: Schema, doc: OperationDoc | undefined, text: string | 
   if (doc.body !== undefined && out.body) out.body = withExample(out.body, doc.body);
   if (doc.response !== undefined && out.response) {
     const response = { ...out.response };
-    for (const code of Object.keys(response).filter((c) => /^2\d\d$/.test(c) && c !== '204')) {
+    for (const code of Object.keys(response).filter((c) => /^2(\d\d|xx)$/.test(c) && c !== '204')) {
       response[code] = withExample(response[code], doc.response);
     }
     out.response = response;
@@ -221,27 +221,32 @@ function describe(schema: Schema, doc: OperationDoc | undefined, text: string | 
   return out;
 }
 
-const seen = new WeakMap<FastifyInstance, string[]>();
+const seen = new WeakMap<FastifyInstance, Map<string, Schema>>();
 
 /**
  * Applies the operations' words to every route added after this call (every route of buildApp),
- * and records each route as "METHOD /path" for routesOf (the tests that keep the docs complete).
- * Each route gets its own copy of its schema: two routes may share one schema object.
+ * and records each route as "METHOD /path" with its schema, for the tests that keep the docs
+ * complete and the examples true. Each route gets its own copy of its schema: two routes may share
+ * one schema object.
  */
 export function documentRoutes(app: FastifyInstance): void {
-  const routes: string[] = [];
+  const routes = new Map<string, Schema>();
   seen.set(app, routes);
   const texts = endpointSections(referenceText());
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = [route.method].flat().filter((m) => m !== 'HEAD');
     if (methods.length === 0) return;
     const path = openApiPath(route.url);
-    for (const m of methods) routes.push(`${m} ${path}`);
-    if ((route.schema as Schema | undefined)?.hide) return;
     const key = `${methods[0]} ${path}`;
-    route.schema = describe((route.schema ?? {}) as Schema, OPERATIONS[key], texts.get(key), path);
+    if (!(route.schema as Schema | undefined)?.hide) {
+      route.schema = describe((route.schema ?? {}) as Schema, OPERATIONS[key], texts.get(key), path);
+    }
+    for (const m of methods) routes.set(`${m} ${path}`, (route.schema ?? {}) as Schema);
   });
 }
 
 /** Every route added since documentRoutes(app), as "METHOD /path" (HEAD left out). */
-export const routesOf = (app: FastifyInstance): readonly string[] => seen.get(app) ?? [];
+export const routesOf = (app: FastifyInstance): readonly string[] => [...(seen.get(app)?.keys() ?? [])];
+
+/** The schema a route was given (with its examples), by "METHOD /path". */
+export const routeSchema = (app: FastifyInstance, key: string): Schema | undefined => seen.get(app)?.get(key);
