@@ -5,10 +5,11 @@ import { DEFAULT_RATE_LIMITS } from '../chat/limits.ts';
 import { ErrorBody } from '../contract/schemas.ts';
 import { ERRORS, type ErrorCode } from '../errors.ts';
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.ts';
+import { SERVER_OPERATIONS } from './openapi-server-operations.ts';
 
 /**
  * The OpenAPI document behind /docs. Every word is written once: each operation's summary, tag,
- * examples and bucket in openapi-operations.ts; its description, the event catalogue and the stream
+ * examples and bucket in openapi-operations.ts (the server API's in openapi-server-operations.ts); its description, the event catalogue and the stream
  * protocols in docs/api.md (the text under the operation's "#### `METHOD /path`" heading; the
  * sections between `<!-- openapi:begin -->` and `<!-- openapi:end -->` for the page's introduction).
  * They are applied to each route as it is added, so route files hold schemas only.
@@ -221,6 +222,8 @@ function describe(schema: Schema, doc: OperationDoc | undefined, text: string | 
   return out;
 }
 
+const CATALOGUE: Record<string, OperationDoc> = { ...OPERATIONS, ...SERVER_OPERATIONS };
+
 const seen = new WeakMap<FastifyInstance, Map<string, Schema>>();
 
 /**
@@ -239,7 +242,7 @@ export function documentRoutes(app: FastifyInstance): void {
     const path = openApiPath(route.url);
     const key = `${methods[0]} ${path}`;
     if (!(route.schema as Schema | undefined)?.hide) {
-      route.schema = describe((route.schema ?? {}) as Schema, OPERATIONS[key], texts.get(key), path);
+      route.schema = describe((route.schema ?? {}) as Schema, CATALOGUE[key], texts.get(key), path);
     }
     for (const m of methods) routes.set(`${m} ${path}`, (route.schema ?? {}) as Schema);
   });

@@ -66,7 +66,8 @@ describe('/docs', () => {
     assert.deepEqual(
       missing,
       [],
-      'Give each a summary and tag in OPERATIONS (src/http/openapi-operations.ts) and its description as a ' +
+      'Give each a summary and tag in src/http/openapi-operations.ts (openapi-server-operations.ts for /server) and ' +
+        'its description as a ' +
         `"#### \`METHOD /path\`" section of docs/api.md:\n${missing.join('\n')}`,
     );
   });
@@ -83,7 +84,11 @@ describe('/docs', () => {
         if (/^2\d\d$/.test(code) && json && json.example === undefined) missing.push(`${method} ${path}: ${code}`);
       }
     }
-    assert.deepEqual(missing, [], `Give these an example in src/http/openapi-operations.ts:\n${missing.join('\n')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `Give these an example in src/http/openapi-operations.ts (or openapi-server-operations.ts):\n${missing.join('\n')}`,
+    );
   });
 
   test("each operation's description is its section of docs/api.md, not a second copy", () => {
