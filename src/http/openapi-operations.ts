@@ -244,6 +244,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
           highlights: [[11, 19]],
         },
       ],
+      has_more: false,
+      next_before: null,
     },
   },
 
