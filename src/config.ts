@@ -54,6 +54,8 @@ export interface Config {
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
   maxEmojiPerMessage: number;
+  /** Run as root: where the embedded PostgreSQL's binaries and clusters go when the postgres user cannot reach them. */
+  embeddedHome: string;
 }
 
 export class ConfigError extends Error {}
@@ -112,6 +114,14 @@ function rateLimits(value: string | undefined): RateLimits {
   }
 }
 
+/**
+ * PARLEY_EMBEDDED_HOME, default /var/lib/parley: a root-owned 0755 directory. Used only when running
+ * as root with the embedded PostgreSQL, for what the postgres user could not reach in place.
+ */
+export function embeddedHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PARLEY_EMBEDDED_HOME || '/var/lib/parley');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -156,5 +166,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
+    embeddedHome: embeddedHome(env),
   };
 }
