@@ -56,6 +56,10 @@ export interface Config {
   maxEmojiPerMessage: number;
   /** Run as root: where the embedded PostgreSQL's binaries and clusters go when the postgres user cannot reach them. */
   embeddedHome: string;
+  /** Origins whose pages may call the API from a browser (`*`: any); empty: same-origin only. */
+  corsOrigins: string[];
+  /** How long a browser may reuse a CORS preflight's answer. */
+  corsMaxAgeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -122,6 +126,32 @@ export function embeddedHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.PARLEY_EMBEDDED_HOME || '/var/lib/parley');
 }
 
+/** PARLEY_CORS_ORIGINS: comma-separated origins (scheme://host[:port], nothing after), or `*`. */
+function corsOrigins(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    if (o === '*') continue;
+    let origin: string | undefined;
+    try {
+      const u = new URL(o);
+      origin = u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+    } catch {
+      // not a URL
+    }
+    // Browsers send the origin without a trailing slash or path; anything else would never match.
+    // No wildcards inside a name either: a listed origin is matched exactly.
+    if (origin !== o || o.includes('*')) {
+      throw new ConfigError(
+        `PARLEY_CORS_ORIGINS must be origins such as https://app.example.com,http://localhost:5173 or * (got "${o}")`,
+      );
+    }
+  }
+  return list;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -167,5 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
     embeddedHome: embeddedHome(env),
+    corsOrigins: corsOrigins(env.PARLEY_CORS_ORIGINS),
+    corsMaxAgeSeconds: int(env.PARLEY_CORS_MAX_AGE, 'PARLEY_CORS_MAX_AGE', 600),
   };
 }

@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from '../contract/validation.ts';
 import { auditServerKeys, authenticate } from './authenticate.ts';
+import { registerCors } from './cors.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import activityRoutes from './routes/activity.ts';
@@ -45,6 +46,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
+  await registerCors(app, deps.config);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Parley', version: '1', description: 'Real-time messaging on PostgreSQL. See API.md.' },
