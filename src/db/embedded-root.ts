@@ -14,6 +14,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
@@ -117,7 +118,7 @@ export function reachableBinaries(nativeDir: string, owner: Owner, home: string)
   rmSync(partial, { recursive: true, force: true });
   // verbatimSymlinks: the lib/ symlinks are relative and stay so; modes are copied with the files.
   cpSync(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
-  chmodSync(partial, 0o755);
+  readableByAll(partial);
   try {
     renameSync(partial, dest);
   } catch (err) {
@@ -126,6 +127,19 @@ export function reachableBinaries(nativeDir: string, owner: Owner, home: string)
     if (!existsSync(join(dest, 'bin', 'postgres'))) throw err;
   }
   return dest;
+}
+
+/** Directories 0755, files a+r (a+x where the owner may run them): an install made under umask 077 copies too. */
+function readableByAll(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) readableByAll(p);
+    else if (entry.isFile()) {
+      const mode = statSync(p).mode & 0o777;
+      chmodSync(p, mode | 0o444 | (mode & 0o100 ? 0o111 : 0));
+    }
+  }
 }
 
 /**
