@@ -18,11 +18,12 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../../src/db/embedded.ts';
+import { EmbeddedPostgres, freePort } from '../../src/db/embedded.ts';
 import { request } from '../helpers/server.ts';
 import { cleanEnv, exitWithin, groupMembers, ROOT, type Served, waitReady } from './lib.ts';
 
@@ -172,5 +173,31 @@ describe('first start from a clone in a 0700 directory, as root', { skip }, () =
       [],
       'no cluster of the run is left',
     );
+  });
+});
+
+describe('as root, what cannot work says what to do', { skip }, () => {
+  test('a cluster already inside a closed tree: the error names the directory and the fix, not EACCES', async () => {
+    const dataDir = join(closed, 'old-data');
+    mkdirSync(join(dataDir, 'pg'), { recursive: true });
+    writeFileSync(join(dataDir, 'pg', 'PG_VERSION'), '18\n');
+    const pg = new EmbeddedPostgres({ dataDir, home });
+    await assert.rejects(pg.start(), (err: Error) => {
+      assert.doesNotMatch(err.message, /^.*EACCES$/);
+      assert.match(err.message, /cannot reach/);
+      assert.match(err.message, /chmod o\+x|PARLEY_DATA_DIR/);
+      return true;
+    });
+  });
+
+  test('an embedded home others may write to is refused (it would hold binaries root runs)', async () => {
+    const unsafe = mkdtempSync(join(tmpdir(), 'parley-unsafe-'));
+    try {
+      chmodSync(unsafe, 0o777);
+      const pg = new EmbeddedPostgres({ dataDir: join(closed, 'unsafe-data'), home: unsafe });
+      await assert.rejects(pg.start(), /must be a directory owned by root and writable by root alone/);
+    } finally {
+      rmSync(unsafe, { recursive: true, force: true });
+    }
   });
 });
