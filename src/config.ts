@@ -74,6 +74,12 @@ export interface Config {
   notifyAfterMs: number;
   /** Whether a notification carries the message's text (0 for platforms whose users are minors). */
   notificationContent: boolean;
+  /** Run as root: where the embedded PostgreSQL's binaries and clusters go when the postgres user cannot reach them. */
+  embeddedHome: string;
+  /** Origins whose pages may call the API from a browser (`*`: any); empty: same-origin only. */
+  corsOrigins: string[];
+  /** How long a browser may reuse a CORS preflight's answer. */
+  corsMaxAgeSeconds: number;
   /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
   idp: IdpConfig;
 }
@@ -212,6 +218,40 @@ function webhook(url: string | undefined, secret: string | undefined): Config['w
   return { url, secret };
 }
 
+/**
+ * PARLEY_EMBEDDED_HOME, default /var/lib/parley: a root-owned 0755 directory. Used only when running
+ * as root with the embedded PostgreSQL, for what the postgres user could not reach in place.
+ */
+export function embeddedHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PARLEY_EMBEDDED_HOME || '/var/lib/parley');
+}
+
+/** PARLEY_CORS_ORIGINS: comma-separated origins (scheme://host[:port], nothing after), or `*`. */
+function corsOrigins(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    if (o === '*') continue;
+    let origin: string | undefined;
+    try {
+      const u = new URL(o);
+      origin = u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+    } catch {
+      // not a URL
+    }
+    // Browsers send the origin without a trailing slash or path; anything else would never match.
+    // No wildcards inside a name either: a listed origin is matched exactly.
+    if (origin !== o || o.includes('*')) {
+      throw new ConfigError(
+        `PARLEY_CORS_ORIGINS must be origins such as https://app.example.com,http://localhost:5173 or * (got "${o}")`,
+      );
+    }
+  }
+  return list;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -267,5 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookPollMs: parseDuration(env.PARLEY_WEBHOOK_POLL || '5s', 'PARLEY_WEBHOOK_POLL'),
     notifyAfterMs: parseDuration(env.PARLEY_NOTIFY_AFTER || '60s', 'PARLEY_NOTIFY_AFTER'),
     notificationContent: env.PARLEY_NOTIFICATION_CONTENT !== '0' && env.PARLEY_NOTIFICATION_CONTENT !== 'false',
+    embeddedHome: embeddedHome(env),
+    corsOrigins: corsOrigins(env.PARLEY_CORS_ORIGINS),
+    corsMaxAgeSeconds: int(env.PARLEY_CORS_MAX_AGE, 'PARLEY_CORS_MAX_AGE', 600),
   };
 }

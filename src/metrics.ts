@@ -3,7 +3,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Prometheus metrics of one node. A registry per app instance, so tests can run several in one process. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
+  // prom-client's default names already start with process_ or nodejs_; the prefix only adds ours
+  // (parley_process_cpu_seconds_total, parley_nodejs_heap_size_used_bytes).
+  collectDefaultMetrics({ register: registry, prefix: 'parley_' });
   return {
     registry,
     openStreams: new Gauge({

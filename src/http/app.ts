@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from '../contract/validation.ts';
 import { auditServerKeys, authenticate } from './authenticate.ts';
+import { registerCors } from './cors.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import { documentRoutes, swaggerOptions } from './openapi.ts';
@@ -49,6 +50,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
+  await registerCors(app, deps.config);
   // Summaries, descriptions and examples of every route added from here on (src/http/openapi-operations.ts).
   documentRoutes(app);
   await app.register(swagger, swaggerOptions());
