@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseRateLimits, type RateLimits } from './chat/limits.ts';
 
 /** Every setting Parley reads from the environment, with its default in one place. */
@@ -54,6 +54,21 @@ export interface Config {
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
   maxEmojiPerMessage: number;
+  /** Where attachments' bytes live: files in uploadsDir, or chunks in the database. */
+  storage: 'fs' | 'postgres';
+  /**
+   * PARLEY_STORAGE=fs: the directory (shared by every node of a cluster); also where uploads are
+   * staged. Unset: PARLEY_DATA_DIR/uploads (see uploadsDirOf).
+   */
+  uploadsDir: string | undefined;
+  /** An upload attached to no message is deleted this long after it was made. */
+  uploadTtlMs: number;
+  /** How often a node looks for unattached uploads and files whose message is gone (one node at a time). */
+  uploadSweepMs: number;
+  /** Attachments one message may carry. */
+  maxAttachmentsPerMessage: number;
+  /** Images with more pixels than this get no thumbnail (a small file can decode to gigabytes). */
+  thumbnailMaxPixels: number;
 }
 
 export class ConfigError extends Error {}
@@ -112,6 +127,11 @@ function rateLimits(value: string | undefined): RateLimits {
   }
 }
 
+/** Where uploads live: PARLEY_UPLOADS_DIR, or the data directory's uploads/. */
+export function uploadsDirOf(config: Pick<Config, 'uploadsDir' | 'dataDir'>): string {
+  return config.uploadsDir ?? join(config.dataDir, 'uploads');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -156,5 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
+    storage: oneOf(env.PARLEY_STORAGE, 'PARLEY_STORAGE', ['fs', 'postgres'], 'fs'),
+    uploadsDir: env.PARLEY_UPLOADS_DIR ? resolve(env.PARLEY_UPLOADS_DIR) : undefined,
+    uploadTtlMs: parseDuration(env.PARLEY_UPLOAD_TTL || '24h', 'PARLEY_UPLOAD_TTL'),
+    uploadSweepMs: parseDuration(env.PARLEY_UPLOAD_SWEEP || '60s', 'PARLEY_UPLOAD_SWEEP'),
+    maxAttachmentsPerMessage: int(env.PARLEY_MAX_ATTACHMENTS_PER_MESSAGE, 'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE', 10),
+    thumbnailMaxPixels: int(env.PARLEY_THUMBNAIL_MAX_PIXELS, 'PARLEY_THUMBNAIL_MAX_PIXELS', 40_000_000),
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Revocations } from './auth/revocations.ts';
 import { secretFor } from './auth/secret.ts';
@@ -5,7 +6,7 @@ import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
-import type { Config } from './config.ts';
+import { type Config, uploadsDirOf } from './config.ts';
 import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
@@ -23,6 +24,8 @@ import { EPHEMERAL_CHANNEL, Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
+import { createStore } from './storage/index.ts';
+import { UploadSweeper } from './storage/sweeper.ts';
 import { Streams } from './transports/session.ts';
 
 export interface Parley {
@@ -33,6 +36,8 @@ export interface Parley {
   streams: Streams;
   listener: Listener;
   retention: Retention;
+  /** Abandoned uploads and files whose message is gone (tests call runOnce). */
+  uploadSweeper: UploadSweeper;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -114,6 +119,14 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const uploadsDir = uploadsDirOf(config);
+  const store = createStore(config.storage, uploadsDir, sql);
+  const stagingDir = join(uploadsDir, '.staging');
+  const uploadSweeper = new UploadSweeper(sql, store, log, {
+    ttlMs: config.uploadTtlMs,
+    intervalMs: config.uploadSweepMs,
+    stagingDir,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -140,6 +153,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await app?.close();
       typing.stop();
       retention.stop();
+      await uploadSweeper.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -157,6 +171,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await presence.start();
     await revocations.start();
     retention.start();
+    uploadSweeper.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -174,6 +189,14 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       blocksChanged: (userId) => publisher.publish({ type: 'blocks', channel_id: null, data: { user_id: userId } }),
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       presenceTtlMs: config.presenceTtlMs,
+      uploads: {
+        store,
+        stagingDir,
+        maxBytes: config.maxUploadBytes,
+        maxPerMessage: config.maxAttachmentsPerMessage,
+        thumbnailMaxPixels: config.thumbnailMaxPixels,
+      },
+      removeFiles: (keys) => store.remove(keys),
     };
     app = await buildApp({
       config,
@@ -195,5 +218,5 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await close().catch(() => {});
     throw err;
   }
-  return { app, config, sql, hub, streams, listener, retention, log, databaseUrl, embedded, url, close };
+  return { app, config, sql, hub, streams, listener, retention, uploadSweeper, log, databaseUrl, embedded, url, close };
 }

@@ -4,6 +4,7 @@ import type { MessageWriter } from '../db/message-writer.ts';
 import type { ReactionLimits } from '../db/reactions.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
+import type { Uploads } from './attachments.ts';
 import type { ContactPolicy } from './contact.ts';
 import type { RateLimiter } from './limits.ts';
 
@@ -34,4 +35,6 @@ export interface Chat {
   readonly removeFiles?: (storageKeys: string[]) => Promise<void>;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
+  /** Attachments: the store of their bytes and the upload limits. */
+  readonly uploads: Uploads;
 }

@@ -8,6 +8,7 @@ import { auditServerKeys, authenticate } from './authenticate.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import activityRoutes from './routes/activity.ts';
+import attachmentRoutes from './routes/attachments.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
 import directRoutes from './routes/direct.ts';
@@ -99,6 +100,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         streamRoutes,
         wsRoutes,
         safetyRoutes,
+        attachmentRoutes,
       ]) {
         await api.register(routes, { deps });
       }
