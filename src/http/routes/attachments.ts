@@ -7,6 +7,9 @@ import { ApiError, invalid } from '../../errors.ts';
 import { ChannelParams, errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
+/** How long a refused upload's remaining body is read and discarded before the connection is cut. */
+const DRAIN_MS = 10_000;
+
 const DownloadQuery = Type.Object({
   thumbnail: Type.Optional(Type.Union([Type.Boolean(), Type.Literal(1), Type.Literal(0)])),
   access_token: Type.Optional(Type.String()),
@@ -115,8 +118,14 @@ const routes: Routes = async (app, { deps }) => {
         const attachment = await uploadAttachment(chat, req.actor, receive);
         return reply.status(201).send(attachment);
       } catch (err) {
-        // What is left of the body is not read: this connection cannot carry another request.
-        reply.header('Connection', 'close');
+        // Refused before the body ended (413 at the limit, a bad part): answer now, and read what
+        // is left of the body into nothing. Closing instead would make the client's kernel drop
+        // the answer unread (a reset), and a client that keeps sending is cut off after a while.
+        if (!req.raw.readableEnded) {
+          req.raw.resume();
+          const cutOff = setTimeout(() => req.raw.destroy(), DRAIN_MS).unref();
+          req.raw.once('end', () => clearTimeout(cutOff));
+        }
         throw err;
       }
     },
