@@ -31,9 +31,10 @@ import { fanout } from './phases/fanout.ts';
 import { historyPage } from './phases/history.ts';
 import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
+import { uploads } from './phases/uploads.ts';
 import { writeThroughput } from './phases/write.ts';
 
-const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact'] as const;
+const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact', 'uploads'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: opts } = parseArgs({
@@ -225,6 +226,9 @@ async function main(): Promise<number> {
   });
   await run('contact', async () => {
     metrics.contact_policy = contactPolicyCost(ctx);
+  });
+  await run('uploads', async () => {
+    metrics.uploads = await uploads(ctx);
   });
 
   if (interrupted) return 130;
