@@ -11,14 +11,28 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { nodeForSuite } from '../helpers/node.ts';
+import { after, before, test } from 'node:test';
+import type { Sql } from '../../src/db/client.ts';
+import { freshDatabase, sqlClient } from '../helpers/db.ts';
+import { type NodeProcess, spawnNode } from '../helpers/node.ts';
 
 const MB = 1024 * 1024;
 const defaultDir = mkdtempSync(join(tmpdir(), 'parley-up-default-'));
 const bigDir = mkdtempSync(join(tmpdir(), 'parley-up-big-'));
-const limited = nodeForSuite('upload-default', { PARLEY_UPLOADS_DIR: defaultDir });
-const roomy = nodeForSuite('upload-big', { PARLEY_UPLOADS_DIR: bigDir, PARLEY_MAX_UPLOAD_BYTES: String(120 * MB) });
+let db: { url: string; drop: () => Promise<void> };
+let sql: Sql;
+let limited: NodeProcess;
+before(async () => {
+  db = await freshDatabase();
+  sql = sqlClient(db.url);
+  limited = await spawnNode(db.url, 'upload-default', { PARLEY_UPLOADS_DIR: defaultDir });
+});
+after(async () => {
+  limited?.kill('SIGKILL');
+  await limited?.exited;
+  await sql?.end({ timeout: 1 });
+  await db?.drop();
+});
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const files = (dir: string) =>
@@ -90,6 +104,7 @@ async function streamUpload(
         if (answered === undefined) reject(err);
       });
       const CHUNK = 64 * 1024;
+      const slowAfter = 26 * MB;
       let i = 0;
       // Like a client on a real network, not a loopback burst: a pause after each MiB lets an early
       // answer be seen while the body is still going out.
@@ -101,6 +116,9 @@ async function streamUpload(
           sent += chunk.length;
           if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
           if (sent % MB === 0) await new Promise((r) => setTimeout(r, 5));
+          // Past the limit, the pace of a slow link, so that "answered before the end" does not
+          // depend on how much the loopback's socket buffers happen to hold.
+          if (sent > slowAfter) await new Promise((r) => setTimeout(r, 20));
         }
         if (answered === undefined) req.end(tail);
         else req.destroy();
@@ -113,7 +131,7 @@ async function streamUpload(
 }
 
 test('a 30 MB upload past the 25 MiB default: 413 while streaming, nothing kept, memory bounded', async () => {
-  const { node, sql } = limited;
+  const node = limited;
   const token = await node.token('big-uploader');
   await new Promise((r) => setTimeout(r, 300));
   const baseline = rssMb(node.child.pid!);
@@ -121,7 +139,7 @@ test('a 30 MB upload past the 25 MiB default: 413 while streaming, nothing kept,
   const r = await streamUpload(node.url, token, total, node.child.pid!);
   console.log(
     `# upload 413: RSS ${baseline.toFixed(0)} MB → peak ${r.peakMb.toFixed(0)} MB; answered after ` +
-      `${(r.sentWhenAnswered / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MB sent`,
+      `${(r.sentWhenAnswered / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MiB sent`,
   );
   assert.equal(r.status, 413, r.body);
   assert.equal(JSON.parse(r.body).error.code, 'payload_too_large');
@@ -136,7 +154,16 @@ test('a 30 MB upload past the 25 MiB default: 413 while streaming, nothing kept,
 });
 
 test('a 100 MB upload under a raised limit: stored whole, hashed right, memory grows far less than the file', async () => {
-  const { node, sql } = roomy;
+  // A node of its own (the same database), started only now: two processes starting at once on a
+  // busy machine could miss spawnNode's deadline.
+  const node = await spawnNode(db.url, 'upload-big', {
+    PARLEY_UPLOADS_DIR: bigDir,
+    PARLEY_MAX_UPLOAD_BYTES: String(120 * MB),
+  });
+  after(async () => {
+    node.kill('SIGKILL');
+    await node.exited;
+  });
   const token = await node.token('big-uploader');
   await new Promise((r) => setTimeout(r, 300));
   const baseline = rssMb(node.child.pid!);
