@@ -127,6 +127,20 @@ function rateLimits(value: string | undefined): RateLimits {
   }
 }
 
+/** The send schema's ceiling on attachment_ids (src/chat/messages.ts); the setting can only lower it. */
+const MAX_ATTACHMENT_IDS = 20;
+
+function atMost(n: number, max: number, name: string): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max} (got ${n})`);
+  return n;
+}
+
+/** A sweep every 0 ms would spin: periodic settings have a floor. */
+function atLeast(ms: number, min: number, name: string): number {
+  if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms (got ${ms} ms)`);
+  return ms;
+}
+
 /** Where uploads live: PARLEY_UPLOADS_DIR, or the data directory's uploads/. */
 export function uploadsDirOf(config: Pick<Config, 'uploadsDir' | 'dataDir'>): string {
   return config.uploadsDir ?? join(config.dataDir, 'uploads');
@@ -179,8 +193,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage: oneOf(env.PARLEY_STORAGE, 'PARLEY_STORAGE', ['fs', 'postgres'], 'fs'),
     uploadsDir: env.PARLEY_UPLOADS_DIR ? resolve(env.PARLEY_UPLOADS_DIR) : undefined,
     uploadTtlMs: parseDuration(env.PARLEY_UPLOAD_TTL || '24h', 'PARLEY_UPLOAD_TTL'),
-    uploadSweepMs: parseDuration(env.PARLEY_UPLOAD_SWEEP || '60s', 'PARLEY_UPLOAD_SWEEP'),
-    maxAttachmentsPerMessage: int(env.PARLEY_MAX_ATTACHMENTS_PER_MESSAGE, 'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE', 10),
+    uploadSweepMs: atLeast(
+      parseDuration(env.PARLEY_UPLOAD_SWEEP || '60s', 'PARLEY_UPLOAD_SWEEP'),
+      100,
+      'PARLEY_UPLOAD_SWEEP',
+    ),
+    maxAttachmentsPerMessage: atMost(
+      int(env.PARLEY_MAX_ATTACHMENTS_PER_MESSAGE, 'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE', 10),
+      MAX_ATTACHMENT_IDS,
+      'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE',
+    ),
     thumbnailMaxPixels: int(env.PARLEY_THUMBNAIL_MAX_PIXELS, 'PARLEY_THUMBNAIL_MAX_PIXELS', 40_000_000),
   };
 }

@@ -1,5 +1,9 @@
 import sharp from 'sharp';
 
+// libvips keeps recently opened files open by default: a staged file deleted after its upload
+// would keep its disk space until evicted. Operations are still cached (bounded by memory).
+sharp.cache({ files: 0 });
+
 /** Raster formats sharp decodes; SVG is left out on purpose (it is a document, not a picture). */
 const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
 export const THUMBNAIL_TYPE = 'image/webp';
