@@ -183,3 +183,38 @@ test('a 100 MB upload under a raised limit: stored whole, hashed right, memory g
   for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) h.update(c);
   assert.equal(h.digest('hex'), r.sha256);
 });
+
+test('a client that goes away mid-upload leaves nothing: no row, no staged file', async () => {
+  const node = limited;
+  const token = await node.token('gone-uploader');
+  const boundary = 'parleyboundarygone';
+  const req = request(`${node.url}/api/v1/attachments`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(10 * MB),
+    },
+  });
+  req.on('error', () => {});
+  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n`);
+  for (let i = 0; i < 32; i++) {
+    req.write(chunkOf(i, 64 * 1024));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // The upload is under way: its staged file exists.
+  const deadline = Date.now() + 10_000;
+  while (files(defaultDir).length === 0) {
+    if (Date.now() > deadline) assert.fail('no staged file appeared');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  req.destroy();
+  for (;;) {
+    if (files(defaultDir).length === 0) break;
+    if (Date.now() > deadline) assert.fail(`left behind: ${files(defaultDir).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const [n] = await sql`SELECT count(*)::int AS n FROM attachments WHERE uploader_id = 'gone-uploader'`;
+  assert.equal(n!.n, 0);
+  assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
+});
