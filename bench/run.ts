@@ -9,7 +9,7 @@
  * in the same run.
  *
  * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup,activity,contact,search,
- * tokens,webhook, --profile (CPU
+ * tokens,webhook,uploads, --profile (CPU
  * profiles of every server into the log directory), --keep (keep the work directory), --backlog N
  * (experiment: servers listen with an accept queue of N instead of Node's 511; see lib/probe.ts).
  */
@@ -34,6 +34,7 @@ import { searchPhase } from './phases/search.ts';
 import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
 import { tokens } from './phases/tokens.ts';
+import { uploads } from './phases/uploads.ts';
 import { webhookDelivery } from './phases/webhook.ts';
 import { writeThroughput } from './phases/write.ts';
 
@@ -49,6 +50,7 @@ const PHASES = [
   'search',
   'tokens',
   'webhook',
+  'uploads',
 ] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -250,6 +252,9 @@ async function main(): Promise<number> {
   });
   await run('webhook', async () => {
     metrics.webhook = await webhookDelivery(ctx);
+  });
+  await run('uploads', async () => {
+    metrics.uploads = await uploads(ctx);
   });
 
   if (interrupted) return 130;

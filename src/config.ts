@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseRateLimits, type RateLimits } from './chat/limits.ts';
 import { isWebhookSecret, isWebhookUrl } from './webhooks/signing.ts';
 
@@ -80,6 +80,21 @@ export interface Config {
   corsOrigins: string[];
   /** How long a browser may reuse a CORS preflight's answer. */
   corsMaxAgeSeconds: number;
+  /** Where attachments' bytes live: files in uploadsDir, or chunks in the database. */
+  storage: 'fs' | 'postgres';
+  /**
+   * PARLEY_STORAGE=fs: the directory (shared by every node of a cluster); also where uploads are
+   * staged. Unset: PARLEY_DATA_DIR/uploads (see uploadsDirOf).
+   */
+  uploadsDir: string | undefined;
+  /** An upload attached to no message is deleted this long after it was made. */
+  uploadTtlMs: number;
+  /** How often a node looks for unattached uploads and files whose message is gone (one node at a time). */
+  uploadSweepMs: number;
+  /** Attachments one message may carry. */
+  maxAttachmentsPerMessage: number;
+  /** Images with more pixels than this get no thumbnail (a small file can decode to gigabytes). */
+  thumbnailMaxPixels: number;
   /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
   idp: IdpConfig;
 }
@@ -252,6 +267,25 @@ function corsOrigins(value: string | undefined): string[] {
   return list;
 }
 
+/** The send schema's ceiling on attachment_ids (src/chat/messages.ts); the setting can only lower it. */
+const MAX_ATTACHMENT_IDS = 20;
+
+function atMost(n: number, max: number, name: string): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max} (got ${n})`);
+  return n;
+}
+
+/** A sweep every 0 ms would spin: periodic settings have a floor. */
+function atLeast(ms: number, min: number, name: string): number {
+  if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms (got ${ms} ms)`);
+  return ms;
+}
+
+/** Where uploads live: PARLEY_UPLOADS_DIR, or the data directory's uploads/. */
+export function uploadsDirOf(config: Pick<Config, 'uploadsDir' | 'dataDir'>): string {
+  return config.uploadsDir ?? join(config.dataDir, 'uploads');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR || './.parley');
   const port = int(env.PORT, 'PORT', 8080);
@@ -310,5 +344,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedHome: embeddedHome(env),
     corsOrigins: corsOrigins(env.PARLEY_CORS_ORIGINS),
     corsMaxAgeSeconds: int(env.PARLEY_CORS_MAX_AGE, 'PARLEY_CORS_MAX_AGE', 600),
+    storage: oneOf(env.PARLEY_STORAGE, 'PARLEY_STORAGE', ['fs', 'postgres'], 'fs'),
+    uploadsDir: env.PARLEY_UPLOADS_DIR ? resolve(env.PARLEY_UPLOADS_DIR) : undefined,
+    uploadTtlMs: parseDuration(env.PARLEY_UPLOAD_TTL || '24h', 'PARLEY_UPLOAD_TTL'),
+    uploadSweepMs: atLeast(
+      parseDuration(env.PARLEY_UPLOAD_SWEEP || '60s', 'PARLEY_UPLOAD_SWEEP'),
+      100,
+      'PARLEY_UPLOAD_SWEEP',
+    ),
+    maxAttachmentsPerMessage: atMost(
+      int(env.PARLEY_MAX_ATTACHMENTS_PER_MESSAGE, 'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE', 10),
+      MAX_ATTACHMENT_IDS,
+      'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE',
+    ),
+    thumbnailMaxPixels: int(env.PARLEY_THUMBNAIL_MAX_PIXELS, 'PARLEY_THUMBNAIL_MAX_PIXELS', 40_000_000),
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { IdentityProviders } from './auth/idp.ts';
 import { Revocations } from './auth/revocations.ts';
@@ -6,7 +7,7 @@ import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
-import type { Config } from './config.ts';
+import { type Config, uploadsDirOf } from './config.ts';
 import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
@@ -24,6 +25,8 @@ import { EPHEMERAL_CHANNEL, Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
+import { createStore } from './storage/index.ts';
+import { UploadSweeper } from './storage/sweeper.ts';
 import { Streams } from './transports/session.ts';
 import { Notifier } from './webhooks/notifier.ts';
 import { WebhookWorker } from './webhooks/worker.ts';
@@ -38,6 +41,8 @@ export interface Parley {
   retention: Retention;
   webhooks: WebhookWorker;
   notifier: Notifier;
+  /** Abandoned uploads and files whose message is gone (tests call runOnce). */
+  uploadSweeper: UploadSweeper;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -145,6 +150,14 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     withContent: config.notificationContent,
     presenceTtlMs: config.presenceTtlMs,
   });
+  const uploadsDir = uploadsDirOf(config);
+  const store = createStore(config.storage, uploadsDir, sql);
+  const stagingDir = join(uploadsDir, '.staging');
+  const uploadSweeper = new UploadSweeper(sql, store, log, {
+    ttlMs: config.uploadTtlMs,
+    intervalMs: config.uploadSweepMs,
+    stagingDir,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -173,6 +186,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       retention.stop();
       notifier.stop();
       await webhooks.stop();
+      await uploadSweeper.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -192,6 +206,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     retention.start();
     await webhooks.start();
     notifier.start();
+    uploadSweeper.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -211,6 +226,14 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       search: { maxTerms: config.searchMaxTerms, snippetChars: config.searchSnippetChars },
       presenceTtlMs: config.presenceTtlMs,
       webhooksChanged: () => void webhooks.claim(),
+      uploads: {
+        store,
+        stagingDir,
+        maxBytes: config.maxUploadBytes,
+        maxPerMessage: config.maxAttachmentsPerMessage,
+        thumbnailMaxPixels: config.thumbnailMaxPixels,
+      },
+      removeFiles: (keys) => store.remove(keys),
     };
     app = await buildApp({
       config,
@@ -242,6 +265,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     retention,
     webhooks,
     notifier,
+    uploadSweeper,
     log,
     databaseUrl,
     embedded,

@@ -51,6 +51,12 @@ export interface Attachment {
   file_name: string;
   file_type: string;
   file_size: number;
+  /** Hex SHA-256 of the bytes (also the download's ETag); null only for files stored before v1.1. */
+  sha256: string | null;
+  /** Images only: their size in pixels, and a preview at most 400 px on its longer side. */
+  width?: number;
+  height?: number;
+  thumbnail_url?: string;
 }
 
 export interface Message {

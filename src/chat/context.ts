@@ -4,6 +4,7 @@ import type { MessageWriter } from '../db/message-writer.ts';
 import type { ReactionLimits } from '../db/reactions.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
+import type { Uploads } from './attachments.ts';
 import type { ContactPolicy } from './contact.ts';
 import type { RateLimiter } from './limits.ts';
 
@@ -38,4 +39,6 @@ export interface Chat {
   readonly search: { readonly maxTerms: number; readonly snippetChars: number };
   /** Tells this node's webhook delivery that endpoints changed (it claims them at once). */
   readonly webhooksChanged?: () => void;
+  /** Attachments: the store of their bytes and the upload limits. */
+  readonly uploads: Uploads;
 }

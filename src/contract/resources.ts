@@ -49,6 +49,12 @@ export const Attachment = Type.Object({
   file_name: Type.String(),
   file_type: Type.String(),
   file_size: Type.Integer(),
+  /** Hex SHA-256 of the bytes (also the download's ETag); null only for rows written before v1.1. */
+  sha256: Nullable(Type.String()),
+  /** Images only: their size in pixels, and a preview at most 400 px on its longer side. */
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  thumbnail_url: Type.Optional(Type.String()),
 });
 
 export const Reaction = Type.Object({

@@ -10,6 +10,7 @@ import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import { documentRoutes, swaggerOptions } from './openapi.ts';
 import activityRoutes from './routes/activity.ts';
+import attachmentRoutes from './routes/attachments.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
 import directRoutes from './routes/direct.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         wsRoutes,
         safetyRoutes,
         searchRoutes,
+        attachmentRoutes,
       ]) {
         await api.register(routes, { deps });
       }
