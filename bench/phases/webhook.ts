@@ -91,8 +91,21 @@ export async function webhookDelivery(ctx: Ctx) {
     await waitFor(await head(), 60_000);
     const lag = summarize(received.map((r) => r.lagMs));
     ctx.log(`  paced ${paced.rate}/s: delivery lag p50 ${lag.p50} ms, p99 ${lag.p99} ms (${received.length} events)`);
-    const inOrder = received.every((r, i) => i === 0 || r.pos > received[i - 1]!.pos);
-    if (!inOrder) ctx.warn('webhook: events arrived out of pos order');
+    // At least once: a repeat (a POST whose answer Parley did not get in time) is counted; first
+    // deliveries must come in pos order.
+    const seen = new Set<number>();
+    const firsts = [...burst, ...received].filter((r) => !seen.has(r.pos) && seen.add(r.pos));
+    const duplicates = burst.length + received.length - firsts.length;
+    const inOrder = firsts.every((r, i) => i === 0 || r.pos > firsts[i - 1]!.pos);
+    if (!inOrder) ctx.warn('webhook: first deliveries out of pos order');
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const total = (name: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    const failures = total('parley_webhook_failures_total');
+    ctx.log(`  ${duplicates} delivered twice, ${failures} failed attempts`);
     if (bad) ctx.warn(`webhook: ${bad} signatures did not verify`);
     await server.proc.stop();
 
@@ -126,6 +139,8 @@ export async function webhookDelivery(ctx: Ctx) {
       paced: { rate_per_s: paced.rate, events: received.length, lag_ms: lag },
       baseline_sequential_posts_per_s: baseRate,
       in_order: inOrder,
+      duplicates,
+      failed_attempts: failures,
       bad_signatures: bad,
     };
   } finally {

@@ -239,6 +239,8 @@ export class EndpointDelivery {
     this.metrics.webhookFailures.labels(label).inc();
     const attempts = ep.attempts + 1;
     const retryInMs = backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs);
+    // At most one line per backoff step of one endpoint: an operator sees why, not a flood.
+    this.log.warn({ endpoint: ep.id, pos: row.pos, attempts, status, error, retryInMs }, 'webhooks: delivery failed');
     if (!(await recordFailure(this.sql, ep.id, this.opts.nodeId, { attempts, retryInMs, status, error }))) {
       return this.lost();
     }
