@@ -16,7 +16,8 @@ import { summarize } from '../lib/stats.ts';
  */
 export async function webhookDelivery(ctx: Ctx) {
   const n = ctx.quick ? 2_000 : 10_000;
-  const paced = { rate: 100, count: ctx.quick ? 300 : 1_000 };
+  // Well below what one endpoint takes one at a time, so the lag is delivery's own, not a queue's.
+  const paced = { rate: 25, count: ctx.quick ? 250 : 1_000 };
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const key = Buffer.from(secret.slice(6), 'base64');
   let received: { pos: number; lagMs: number; at: number }[] = [];
@@ -89,7 +90,8 @@ export async function webhookDelivery(ctx: Ctx) {
       await sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${channel}, 'wh-bench', 'paced')`;
     }
     await waitFor(await head(), 60_000);
-    const lag = summarize(received.map((r) => r.lagMs));
+    const pacedGot = received;
+    const lag = summarize(pacedGot.map((r) => r.lagMs));
     ctx.log(`  paced ${paced.rate}/s: delivery lag p50 ${lag.p50} ms, p99 ${lag.p99} ms (${received.length} events)`);
     // At least once: a repeat (a POST whose answer Parley did not get in time) is counted; first
     // deliveries must come in pos order.
@@ -136,7 +138,7 @@ export async function webhookDelivery(ctx: Ctx) {
     ctx.log(`  baseline: sequential signed POSTs to the same receiver, no database: ${Math.round(baseRate)}/s`);
     return {
       burst: { events: burst.length, write_ms: writtenMs, events_per_s: burstRate, lag_ms: burstLag },
-      paced: { rate_per_s: paced.rate, events: received.length, lag_ms: lag },
+      paced: { rate_per_s: paced.rate, events: pacedGot.length, lag_ms: lag },
       baseline_sequential_posts_per_s: baseRate,
       in_order: inOrder,
       duplicates,
