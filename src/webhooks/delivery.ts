@@ -72,14 +72,23 @@ export class EndpointDelivery {
     return this.ep.id;
   }
 
-  /** The endpoint as the lease renewal read it: its settings may have changed, its cursor moved on. */
+  /**
+   * The endpoint as the lease renewal read it: its settings may have changed. Changed in place: a
+   * pass in flight holds this object, and a copy would leave its progress behind (events sent again).
+   * A stored cursor ahead of ours means another node delivered meanwhile: continue from there.
+   */
   update(ep: HeldEndpoint): void {
     const mine = this.ep;
-    this.ep =
-      ep.cursor > mine.cursor
-        ? ep
-        : { ...ep, cursor: mine.cursor, attempts: mine.attempts, nextAttemptAt: mine.nextAttemptAt };
     if (ep.secret !== mine.secret) this.key = signingKey(ep.secret);
+    mine.url = ep.url;
+    mine.secret = ep.secret;
+    mine.events = ep.events;
+    if (ep.cursor > mine.cursor) {
+      mine.cursor = ep.cursor;
+      mine.attempts = ep.attempts;
+      mine.nextAttemptAt = ep.nextAttemptAt;
+    }
+    this.stored = Math.max(this.stored, ep.cursor);
   }
 
   /** New events are in the log. A retry keeps its backoff: waking does not bring it forward. */
