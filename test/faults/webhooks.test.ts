@@ -1,7 +1,7 @@
 /**
  * Webhook delivery survives the death of the node delivering: real `parley serve` processes, killed
- * with SIGKILL mid-stream or paused with SIGSTOP past the lease, and a real receiver verifying signatures. The endpoint is the one
- * PARLEY_WEBHOOK_URL configures (upserted at start by every node). Every event of the log is
+ * with SIGKILL mid-stream or paused with SIGSTOP past the lease, and a real receiver verifying
+ * signatures. The endpoint is the one PARLEY_WEBHOOK_URL configures (upserted at start by every node). Every event of the log is
  * acknowledged, first deliveries come in pos order; a repeat after a kill is allowed (at least once)
  * and counted, not failed.
  */
