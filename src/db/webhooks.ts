@@ -81,10 +81,6 @@ export async function upsertEnvEndpoint(sql: Sql, url: string, secret: string): 
     ON CONFLICT (source) WHERE source = 'env' DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret`;
 }
 
-export async function removeEnvEndpoint(sql: Sql): Promise<void> {
-  await sql`DELETE FROM webhook_endpoints WHERE source = 'env'`;
-}
-
 /**
  * Renews this node's leases and takes the endpoints nobody holds (never held, released, or held by a
  * node that stopped renewing); returns every endpoint this node now holds.

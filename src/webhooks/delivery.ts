@@ -72,14 +72,23 @@ export class EndpointDelivery {
     return this.ep.id;
   }
 
-  /** The endpoint as the lease renewal read it: its settings may have changed, its cursor moved on. */
+  /**
+   * The endpoint as the lease renewal read it: its settings may have changed. Changed in place: a
+   * pass in flight holds this object, and a copy would leave its progress behind (events sent again).
+   * A stored cursor ahead of ours means another node delivered meanwhile: continue from there.
+   */
   update(ep: HeldEndpoint): void {
     const mine = this.ep;
-    this.ep =
-      ep.cursor > mine.cursor
-        ? ep
-        : { ...ep, cursor: mine.cursor, attempts: mine.attempts, nextAttemptAt: mine.nextAttemptAt };
     if (ep.secret !== mine.secret) this.key = signingKey(ep.secret);
+    mine.url = ep.url;
+    mine.secret = ep.secret;
+    mine.events = ep.events;
+    if (ep.cursor > mine.cursor) {
+      mine.cursor = ep.cursor;
+      mine.attempts = ep.attempts;
+      mine.nextAttemptAt = ep.nextAttemptAt;
+    }
+    this.stored = Math.max(this.stored, ep.cursor);
   }
 
   /** New events are in the log. A retry keeps its backoff: waking does not bring it forward. */
@@ -239,6 +248,8 @@ export class EndpointDelivery {
     this.metrics.webhookFailures.labels(label).inc();
     const attempts = ep.attempts + 1;
     const retryInMs = backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs);
+    // At most one line per backoff step of one endpoint: an operator sees why, not a flood.
+    this.log.warn({ endpoint: ep.id, pos: row.pos, attempts, status, error, retryInMs }, 'webhooks: delivery failed');
     if (!(await recordFailure(this.sql, ep.id, this.opts.nodeId, { attempts, retryInMs, status, error }))) {
       return this.lost();
     }

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.ts';
-import { claimEndpoints, releaseEndpoints, removeEnvEndpoint, upsertEnvEndpoint } from '../db/webhooks.ts';
+import { claimEndpoints, releaseEndpoints, upsertEnvEndpoint } from '../db/webhooks.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type DeliveryOptions, EndpointDelivery } from './delivery.ts';
@@ -24,7 +24,7 @@ export class WebhookWorker {
     private readonly log: Logger,
     private readonly opts: DeliveryOptions & {
       leaseMs: number;
-      /** PARLEY_WEBHOOK_URL + _SECRET: upserted at start; removed when unset. */
+      /** PARLEY_WEBHOOK_URL + _SECRET: upserted at start. */
       envEndpoint: { url: string; secret: string } | undefined;
     },
     private readonly headPos: () => number,
@@ -32,8 +32,9 @@ export class WebhookWorker {
 
   async start(): Promise<void> {
     const env = this.opts.envEndpoint;
+    // Unset, the endpoint stays: one node started without the setting must not delete the cursor
+    // the others deliver from. Remove it with DELETE /server/webhooks/{id}.
     if (env) await upsertEnvEndpoint(this.sql, env.url, env.secret);
-    else await removeEnvEndpoint(this.sql);
     await this.claim();
     this.timer = setInterval(() => void this.claim(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
     this.timer.unref();

@@ -1,7 +1,7 @@
 /**
  * Webhook delivery survives the death of the node delivering: real `parley serve` processes, killed
- * with SIGKILL mid-stream, and a real receiver verifying signatures. The endpoint is the one
- * PARLEY_WEBHOOK_URL configures (upserted at start by every node). Every event of the log is
+ * with SIGKILL mid-stream or paused with SIGSTOP past the lease, and a real receiver verifying
+ * signatures. The endpoint is the one PARLEY_WEBHOOK_URL configures (upserted at start by every node). Every event of the log is
  * acknowledged, first deliveries come in pos order; a repeat after a kill is allowed (at least once)
  * and counted, not failed.
  */
@@ -144,4 +144,38 @@ test('three nodes, the delivering one killed: another takes over within the leas
   assert.notEqual(now!.lease_owner, owner.id, 'a surviving node holds the endpoint');
   assert.ok(['wh-1', 'wh-2', 'wh-3'].includes(now!.lease_owner as string));
   console.log(`# delivering node killed: ${expected.length} events, ${duplicates} delivered twice (allowed)`);
+});
+
+test('a node paused past its lease (SIGSTOP) loses the endpoint: its writes are fenced, it stops; nothing lost', async () => {
+  const { sql, r, env, url } = await setup();
+  const pair: NodeProcess[] = [];
+  for (const id of ['wh-p1', 'wh-p2']) {
+    const n = await spawnNode(url, id, env);
+    nodes.push(n);
+    pair.push(n);
+  }
+  const from = await cursorStart(sql);
+  await write(sql, 10, 20);
+  await eventually(() => r.hits.length >= 40, 30_000, 'delivery under way');
+  const owner = async () =>
+    (await sql`SELECT lease_owner FROM webhook_endpoints WHERE source = 'env'`)[0]!.lease_owner as string;
+  const held = await owner();
+  const first = pair.find((n) => n.id === held)!;
+  const other = pair.find((n) => n !== first)!;
+  first.kill('SIGSTOP');
+  try {
+    await eventually(async () => (await owner()) === other.id, 20_000, 'the other node takes the endpoint');
+    await write(sql, 10, 20);
+  } finally {
+    first.kill('SIGCONT');
+  }
+  const rows = await sql`SELECT pos FROM event_log WHERE pos > ${from} ORDER BY pos`;
+  const expected = rows.map((x) => Number(x.pos));
+  await eventually(() => new Set(r.acked().map((h) => h.id)).size >= expected.length, 60_000, 'every event');
+  // The paused node woke up with a stale lease: it must not take the endpoint back.
+  await new Promise((res) => setTimeout(res, 2_500));
+  assert.equal(await owner(), other.id);
+  check(r, expected);
+  const [ep] = await sql`SELECT cursor_pos FROM webhook_endpoints WHERE source = 'env'`;
+  assert.equal(Number(ep!.cursor_pos), expected.at(-1), 'the cursor only moved forward, to the last event');
 });

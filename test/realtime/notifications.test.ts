@@ -82,6 +82,9 @@ test('mention, direct, reply: one notification each, with the reason and the con
   const direct = await send(s, 'n-ann', dm.body.id, 'a direct word');
   const parent = await send(s, 'n-eve', ch, 'my question');
   const reply = await send(s, 'n-ann', ch, { content: 'my answer', parent_message_id: parent.id });
+  // Bob replies too; a later reply by Ann concerns both Eve (her thread) and Bob (he replied in it).
+  const bobs = await send(s, 'n-bob', ch, { content: 'me too', parent_message_id: parent.id });
+  const again = await send(s, 'n-ann', ch, { content: 'both of you', parent_message_id: parent.id });
   await settled(s);
   const got = r.acked().map((h) => h.event);
   const find = (user: string, message: string) =>
@@ -96,6 +99,16 @@ test('mention, direct, reply: one notification each, with the reason and the con
   );
   assert.deepEqual(
     find('n-eve', reply.id).map((e) => e.data.reason),
+    ['reply'],
+  );
+  // Ann replied in the thread too, but her stream is open: she is online, so not told.
+  assert.deepEqual(find('n-ann', bobs.id), []);
+  assert.deepEqual(
+    find('n-eve', again.id).map((e) => e.data.reason),
+    ['reply'],
+  );
+  assert.deepEqual(
+    find('n-bob', again.id).map((e) => e.data.reason),
     ['reply'],
   );
   for (const e of got) {
@@ -151,11 +164,15 @@ test('muted, notification_level, read before the delay, online now: no notificat
   // A reply in q-ment's thread: their level lets mentions through, not replies.
   const parent = await send(s, 'q-ment', ch, 'thread of mine');
   const reply = await send(s, 'q-ann', ch, { content: 'a reply', parent_message_id: parent.id });
+  // Deleted before the delay: nobody is told of it.
+  const gone = await send(s, 'q-ann', ch, { content: 'oops', mentions: ['q-ment'] });
+  assert.equal((await s.as('q-ann').delete(`/api/v1/messages/${gone.id}`)).status, 204);
   await settled(s);
   const got = r.acked().map((h) => h.event.data);
   const about = (id: string) => got.filter((d) => d.message_id === id).map((d) => `${d.user_id}:${d.reason}`);
   assert.deepEqual(about(m.id), ['q-ment:mention'], 'only the member whose level lets a mention through');
   assert.deepEqual(about(reply.id), [], 'a reply is not a mention');
+  assert.deepEqual(about(gone.id), [], 'a message deleted before the delay');
   online.close();
 });
 

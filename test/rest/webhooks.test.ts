@@ -69,11 +69,11 @@ async function metric(t: TestServer, name: string, endpointId: string): Promise<
 }
 
 test('POST /server/webhooks: 201 with a generated whsec_ secret; GET lists it without the secret; DELETE', async () => {
-  const res = await server(s, key, 'POST', '/webhooks', { url: 'https://example.com/hooks', events: ['new_message'] });
+  const res = await server(s, key, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hooks', events: ['new_message'] });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const w = res.body;
   assert.match(w.id, UUID_RE);
-  assert.equal(w.url, 'https://example.com/hooks');
+  assert.equal(w.url, 'http://127.0.0.1:9/hooks');
   assert.deepEqual(w.events, ['new_message']);
   assert.match(w.created_at, ISO_RE);
   assert.match(w.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
@@ -271,6 +271,8 @@ test('a receiver that is down, then up: attempts are recorded, then everything a
   assert.ok(st.last_error, 'the error is shown');
   assert.ok(st.lag_events > 0);
   assert.ok(st.next_attempt_at);
+  assert.ok((await metric(s, 'parley_webhook_lag_events', ep.id)) > 0, '/metrics shows the lag');
+  assert.ok((await metric(s, 'parley_webhook_failures_total', ep.id)) >= 2);
   await ep.r.start(port);
   const expected = await logAfter(s, ep.from);
   await eventually(() => ep.r.acked().length >= expected.length, 15_000, 'delivered once the receiver is up');
