@@ -1798,8 +1798,9 @@ CREATE TRIGGER reports_notify_insert
 -- Japanese there; and trigrams need 3 characters where most Chinese words have 2. The bigrams below
 -- are built from code points by regular expressions, which behave the same under every locale.
 --
--- parley_search_document is the expression of the stored column channel_messages.search_tsv
--- (migration 0018). It calls only pg_catalog functions (restores run with an empty search_path).
+-- parley_search_document is (with the channel's lexeme, migration 0021) the expression of the stored
+-- column channel_messages.search_tsv (migration 0018). It calls only pg_catalog functions (restores
+-- run with an empty search_path).
 -- Changing what it returns needs a migration that recomputes the column for the rows already
 -- stored; a changed body here alone only applies to rows written or edited afterwards.
 CREATE OR REPLACE FUNCTION parley_search_document(content text) RETURNS tsvector
@@ -1850,6 +1851,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
           ) runs), '')::tsquery
     FROM cls
 $fn$;
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 5)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 6)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;
