@@ -16,6 +16,8 @@ import type {
   NotificationLevel,
   OnlineUser,
   Role,
+  SearchHit,
+  SearchPage,
   Thread,
   User,
   UserStatus,
@@ -285,9 +287,15 @@ export class ParleyClient {
     return this.request('POST', `/channels/${enc(channelId)}/read`, { message_id: messageId });
   }
 
-  async search(q: string, opts: { channelId?: string; limit?: number } = {}): Promise<Message[]> {
-    const query = { q, channel_id: opts.channelId, limit: opts.limit };
-    return (await this.request<{ messages: Message[] }>('GET', '/search', undefined, query)).messages;
+  /** Full-text search in the caller's channels (web-search syntax: words, "a phrase", -word, or): best first. */
+  async search(q: string, opts: { channelId?: string; limit?: number; before?: string } = {}): Promise<SearchHit[]> {
+    return (await this.searchPage(q, opts)).messages;
+  }
+
+  /** One page of a search, with `has_more` and the `next_before` cursor of the page after it. */
+  searchPage(q: string, opts: { channelId?: string; limit?: number; before?: string } = {}): Promise<SearchPage> {
+    const query = { q, channel_id: opts.channelId, limit: opts.limit, before: opts.before };
+    return this.request<SearchPage>('GET', '/search', undefined, query);
   }
 
   async onlineUsers(): Promise<OnlineUser[]> {

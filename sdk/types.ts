@@ -13,6 +13,7 @@ import type {
   Reaction as ReactionSchema,
   Role as RoleSchema,
 } from '../src/contract/resources.ts';
+import type { SearchHit as SearchHitSchema, SearchResult as SearchResultSchema } from '../src/contract/search.ts';
 
 export type ChannelType = Static<typeof ChannelTypeSchema>;
 export type Role = Static<typeof RoleSchema>;
@@ -29,6 +30,14 @@ export type Member = MemberSchema;
 export type Attachment = AttachmentSchema;
 export type Reaction = ReactionSchema;
 export type Message = MessageSchema;
+
+/**
+ * A search result: the Message plus `snippet` (plain text around the match) and `highlights`,
+ * `[start, end)` offsets into snippet in UTF-16 code units: `snippet.slice(start, end)` is the match.
+ */
+export type SearchHit = SearchHitSchema;
+/** A page of search results, best first; pass `next_before` as `before` for the next one. */
+export type SearchPage = SearchResultSchema;
 
 export interface MessagePage {
   /** Oldest first. */

@@ -28,8 +28,12 @@ export interface SearchHit extends RankCursor {
  * mentions it) and into [0, 1) (flag 32), as an integer of millionths, so that a cursor can carry
  * it exactly. It depends only on the message and the query, so it is the same on every page.
  *
- * The tsqueries are built once (q, an InitPlan) from the terms, each by parley_search_term: the
- * index scan gets them as values, and no row pays for building them.
+ * The tsqueries and the caller's channels are found once (q, read through InitPlans): the index
+ * scan gets them as values, and no row pays for building them. The channels are in the tsquery as
+ * well, as their lexemes ('#<id>' | …, migration 0021), so that GIN intersects the terms with the
+ * caller's channels inside the index, driving by the smaller side. `channel_id = ANY` is still
+ * checked on every row, and is written `IS TRUE` so that the planner takes it as a filter rather
+ * than a second index scan to intersect with (which the lexemes already did).
  */
 export async function searchMessages(
   sql: Sql,
@@ -51,14 +55,21 @@ export async function searchMessages(
   const channel = opts.channelId ? sql`AND cm.channel_id = ${opts.channelId}` : sql``;
   const after = opts.after ? sql`WHERE (h.score, h.seq) < (${opts.after.score}, ${opts.after.seq})` : sql``;
   const rows = await sql`
-    WITH q AS MATERIALIZED (SELECT ${match} AS match, ${rank} AS rank),
-    hits AS MATERIALIZED (
+    WITH mine AS MATERIALIZED (
+      SELECT cm.channel_id FROM channel_members cm WHERE cm.user_id = ${opts.userId} ${channel}
+    ), q AS MATERIALIZED (
+      SELECT (${match}) && (SELECT coalesce(string_agg('''#' || channel_id::text || '''', ' | '), '')::tsquery FROM mine) AS match,
+             ${rank} AS rank,
+             (SELECT coalesce(array_agg(channel_id), '{}') FROM mine) AS channels
+    ), hits AS MATERIALIZED (
       SELECT h.id, h.seq, h.score FROM (
         SELECT m.id, m.seq, (ts_rank_cd(m.search_tsv, (SELECT rank FROM q), 1 | 32) * 1000000)::bigint AS score
           FROM channel_messages m
          WHERE m.search_tsv @@ (SELECT match FROM q)
+           -- The authority on membership (the lexemes above only narrow the index scan; with no
+           -- channel at all they add nothing, and this finds nothing).
+           AND (m.channel_id = ANY ((SELECT channels FROM q)::uuid[])) IS TRUE
            AND m.deleted_at IS NULL
-           AND m.channel_id IN (SELECT cm.channel_id FROM channel_members cm WHERE cm.user_id = ${opts.userId} ${channel})
       ) h ${after}
       ORDER BY h.score DESC, h.seq DESC ${limit(sql, opts.limit)}
     ), page AS MATERIALIZED (

@@ -300,6 +300,20 @@ describe('who finds what', () => {
     assert.equal(r.messages[0]!.id, edited.id);
   });
 
+  test('a user in no channel finds nothing; a channel id is not a searchable word', async () => {
+    const ch = await group(s, 's-alice', ['s-bob'], 'lexeme');
+    await send(s, 's-alice', ch, 'nothing but words');
+    assert.deepEqual(contents(await search('s-nobody', 'words')), []);
+    // Every message of ch holds the lexeme '#<ch>' in its vector: no term the caller writes reaches it.
+    for (const q of [`#${ch}`, `"#${ch}"`, ch, `'#${ch}'`, `#${ch}:*`]) {
+      assert.deepEqual(contents(await search('s-bob', q)), [], q);
+    }
+    const [row] = await s.sql`SELECT tsvector_to_array(search_tsv) AS l FROM channel_messages WHERE channel_id = ${ch}`;
+    assert.ok((row!.l as string[]).includes(`#${ch}`), 'the channel lexeme is stored');
+    await send(s, 's-alice', ch, `the id is ${ch}`);
+    assert.deepEqual(contents(await search('s-bob', `"${ch}"`)), [`the id is ${ch}`], 'as text, found by its words');
+  });
+
   test('a message written with plain SQL is found like one sent through the API', async () => {
     await s.sql`INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${ab}, 's-bob', 'sql wombat')`;
     assert.deepEqual(contents(await search('s-alice', 'wombat')), ['sql wombat']);
