@@ -1086,6 +1086,42 @@ CREATE INDEX reports_status_idx ON reports (status, created_at);
 CREATE UNIQUE INDEX reports_once_idx ON reports (message_id, reporter) WHERE reporter IS NOT NULL;
 INSERT INTO parley_migrations (version, name) VALUES (16, 'safety');
 
+-- 0020_retention.sql
+-- Retention, legal hold, and the revisions of messages that moderators and exports see (never users).
+
+-- The text a message had before an edit, a delete or an erasure, written by triggers
+-- (db/live/revisions.sql) whoever changes the row. No foreign key to the message: a revision must
+-- outlive a DELETE of its message row by any SQL writer; retention removes it with its message.
+CREATE TABLE message_revisions (
+  id                 bigserial PRIMARY KEY,
+  message_id         uuid NOT NULL,
+  channel_id         uuid NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id            text,
+  kind               text NOT NULL CHECK (kind IN ('edit', 'delete', 'erase')),
+  content            text NOT NULL,
+  mentions           text[] NOT NULL DEFAULT '{}',
+  message_created_at timestamptz NOT NULL,
+  recorded_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX message_revisions_message_idx ON message_revisions (message_id, id);
+CREATE INDEX message_revisions_channel_idx ON message_revisions (channel_id, id);
+CREATE INDEX message_revisions_user_idx ON message_revisions (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX message_revisions_age_idx ON message_revisions USING brin (message_created_at);
+
+-- A channel under legal hold is kept whatever the retention, and an erasure keeps the original
+-- text of its messages (in revisions). Who placed it, when and why.
+CREATE TABLE channel_holds (
+  channel_id uuid PRIMARY KEY REFERENCES channels (id) ON DELETE CASCADE,
+  reason     text CHECK (char_length(reason) <= 1000),
+  held_by    text NOT NULL,
+  held_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Retention finds old messages by age. BRIN, not a B-tree: messages arrive in time order, so the
+-- index is a few pages and costs an insert almost nothing.
+CREATE INDEX channel_messages_created_brin ON channel_messages USING brin (created_at);
+INSERT INTO parley_migrations (version, name) VALUES (20, 'retention');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 
@@ -1370,6 +1406,12 @@ BEGIN
       FROM e ORDER BY e.seq, e.target NULLS FIRST;
 
   ELSE -- DELETE
+    -- Retention (src/chat/retention.ts) removes old messages without news: one message_deleted per
+    -- row would put millions of events through the log's ordering lock; clients' history simply
+    -- no longer has them (the README says so).
+    IF current_setting('parley.retention', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
     v_batch := nextval('event_pending_batch_seq');
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
     SELECT v_batch, row_number() OVER (ORDER BY o.seq) = 1, 'message_deleted', o.channel_id, NULL,
@@ -1612,6 +1654,36 @@ BEGIN
 END
 $$;
 
+-- db/live/revisions.sql
+-- Revisions: the text a message had before an edit, a delete or an erasure, kept for moderators and
+-- exports (never shown to users). Row triggers with a WHEN clause, so only edits and deletes pay for
+-- them; a send never does. Any SQL writer's change is recorded, like the event log's.
+CREATE OR REPLACE FUNCTION parley_message_revision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    INSERT INTO message_revisions (message_id, channel_id, user_id, kind, content, mentions, message_created_at)
+    VALUES (OLD.id, OLD.channel_id, OLD.user_id,
+            CASE
+              -- Set by the erasure of a user (src/db/users.ts) for its own transaction.
+              WHEN current_setting('parley.erasing', true) = 'on' THEN 'erase'
+              WHEN NEW.deleted_at IS NOT NULL AND OLD.deleted_at IS NULL THEN 'delete'
+              ELSE 'edit'
+            END,
+            OLD.content, OLD.mentions, OLD.created_at);
+    RETURN NULL;
+  END IF;
+  -- A row DELETE by some SQL writer: the text is kept as a delete revision, unless the whole channel
+  -- is going (its revisions go with it: the foreign key would refuse them anyway).
+  IF NOT EXISTS (SELECT 1 FROM channels WHERE id = OLD.channel_id) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO message_revisions (message_id, channel_id, user_id, kind, content, mentions, message_created_at)
+  VALUES (OLD.id, OLD.channel_id, OLD.user_id, 'delete', OLD.content, OLD.mentions, OLD.created_at);
+  RETURN NULL;
+END
+$$;
+
 -- db/live/triggers.sql
 -- Every trigger of Parley's tables. Triggers of one table and timing fire in name order, which some
 -- of these rely on (a message's new_message before its parent's thread_updated).
@@ -1641,6 +1713,18 @@ DROP TRIGGER IF EXISTS channel_messages_thread_counts_delete ON channel_messages
 CREATE TRIGGER channel_messages_thread_counts_delete
   AFTER DELETE ON channel_messages REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_thread_counts();
+-- Revisions (db/live/revisions.sql): only a change of the text, and never retention's own deletes
+-- (it removes messages with their revisions; src/chat/retention.ts sets parley.retention).
+DROP TRIGGER IF EXISTS channel_messages_revision_update ON channel_messages;
+CREATE TRIGGER channel_messages_revision_update
+  AFTER UPDATE OF content ON channel_messages
+  FOR EACH ROW WHEN (OLD.content IS DISTINCT FROM NEW.content AND OLD.content <> '')
+  EXECUTE FUNCTION parley_message_revision();
+DROP TRIGGER IF EXISTS channel_messages_revision_delete ON channel_messages;
+CREATE TRIGGER channel_messages_revision_delete
+  AFTER DELETE ON channel_messages
+  FOR EACH ROW WHEN (OLD.content <> '' AND current_setting('parley.retention', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION parley_message_revision();
 
 -- message_reactions
 DROP TRIGGER IF EXISTS message_reactions_notify_insert ON message_reactions;
@@ -1699,6 +1783,6 @@ DROP TRIGGER IF EXISTS reports_notify_insert ON reports;
 CREATE TRIGGER reports_notify_insert
   AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 3)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 4)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

@@ -5,6 +5,7 @@ import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
+import { MessageRetention } from './chat/retention.ts';
 import type { Config } from './config.ts';
 import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
@@ -33,6 +34,8 @@ export interface Parley {
   streams: Streams;
   listener: Listener;
   retention: Retention;
+  /** Message and audit retention (PARLEY_MESSAGE_RETENTION, PARLEY_AUDIT_RETENTION); idle when both keep. */
+  messageRetention: MessageRetention;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -114,6 +117,12 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const messageRetention = new MessageRetention(sql, log, {
+    messageMs: config.messageRetentionMs,
+    auditMs: config.auditRetentionMs,
+    batch: config.retentionBatch,
+    intervalMs: config.retentionIntervalMs,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -140,6 +149,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await app?.close();
       typing.stop();
       retention.stop();
+      await messageRetention.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -157,6 +167,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await presence.start();
     await revocations.start();
     retention.start();
+    messageRetention.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -195,5 +206,19 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await close().catch(() => {});
     throw err;
   }
-  return { app, config, sql, hub, streams, listener, retention, log, databaseUrl, embedded, url, close };
+  return {
+    app,
+    config,
+    sql,
+    hub,
+    streams,
+    listener,
+    retention,
+    messageRetention,
+    log,
+    databaseUrl,
+    embedded,
+    url,
+    close,
+  };
 }

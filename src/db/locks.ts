@@ -9,4 +9,6 @@ export const LOCKS = {
   migrations: 7238461509125,
   /** Retention: one node at a time prunes the log. */
   retention: 7238461509126,
+  /** Message retention: one node at a time deletes old messages (src/chat/retention.ts). */
+  messageRetention: 7238461509127,
 } as const;

@@ -19,6 +19,7 @@ import reactionRoutes from './routes/reactions.ts';
 import safetyRoutes from './routes/safety.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
+import serverRecordRoutes from './routes/server/records.ts';
 import serverUserRoutes from './routes/server/users.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
@@ -105,6 +106,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       for (const routes of [serverUserRoutes, serverChannelRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
+      await api.register(serverRecordRoutes, { deps, prefix: '/server' });
     },
     { prefix: '/api/v1' },
   );
