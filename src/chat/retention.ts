@@ -96,9 +96,10 @@ export class MessageRetention {
       let after = 0;
       while (!this.stopped && upTo > 0) {
         const t0 = performance.now();
-        const { deleted, lastSeq } = await deleteOldBatch(conn, { cutoff, after, upTo, n: batch });
+        const { deleted, lastSeq, revisions } = await deleteOldBatch(conn, { cutoff, after, upTo, n: batch });
         run.batchMs.push(performance.now() - t0);
         run.messages += deleted;
+        run.revisions += revisions;
         if (deleted < batch) break;
         after = lastSeq;
       }

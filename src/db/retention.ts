@@ -45,7 +45,7 @@ async function inTransaction<T>(conn: Sql, fn: () => Promise<T>): Promise<T> {
 export async function deleteOldBatch(
   conn: Sql,
   q: { cutoff: Date; after: number; upTo: number; n: number },
-): Promise<{ deleted: number; lastSeq: number }> {
+): Promise<{ deleted: number; lastSeq: number; revisions: number }> {
   return inTransaction(conn, async () => {
     await conn`SELECT set_config('parley.retention', 'on', true)`;
     const [row] = await conn`
@@ -60,13 +60,24 @@ export async function deleteOldBatch(
          FOR UPDATE SKIP LOCKED
       ), gone AS (
         DELETE FROM channel_messages m USING doomed d WHERE m.id = d.id RETURNING m.seq
+      ), revisions AS (
+        -- The revisions of the messages and of their replies (one snapshot: the replies are still seen).
+        DELETE FROM message_revisions r
+         WHERE r.message_id IN (SELECT id FROM doomed
+                                UNION ALL
+                                SELECT c.id FROM channel_messages c WHERE c.parent_message_id IN (SELECT id FROM doomed))
+        RETURNING 1
       )
-      SELECT count(*)::int AS n, coalesce(max(seq), 0) AS last FROM gone`;
-    return { deleted: Number(row?.n ?? 0), lastSeq: Number(row?.last ?? 0) };
+      SELECT count(*)::int AS n, coalesce(max(seq), 0) AS last, (SELECT count(*) FROM revisions)::int AS revisions
+        FROM gone`;
+    return { deleted: Number(row?.n ?? 0), lastSeq: Number(row?.last ?? 0), revisions: Number(row?.revisions ?? 0) };
   });
 }
 
-/** Revisions whose message is gone and was old enough: up to `n` of them; how many went. */
+/**
+ * Revisions whose message row is gone (deleted by some SQL writer) and was old enough: up to `n`;
+ * how many went. Those of messages retention deletes go in the same batch as their message.
+ */
 export async function deleteOldRevisions(conn: Sql, cutoff: Date, n: number): Promise<number> {
   const rows = await conn`
     DELETE FROM message_revisions r WHERE r.id IN (
