@@ -1,10 +1,15 @@
+import { createWriteStream, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { secretFor } from './auth/secret.ts';
 import { Auth } from './auth/tokens.ts';
 import { loadConfig } from './config.ts';
 import { isUserIdLength } from './contract/schemas.ts';
+import { insertAudit } from './db/audit.ts';
 import { connect } from './db/client.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
+import { type ExportScope, exportable, exportLines } from './db/export.ts';
 import { migrate } from './db/migrate.ts';
 import { createServerKey, listServerKeys, revokeServerKey } from './db/server-keys.ts';
 import { doctor } from './doctor.ts';
@@ -19,6 +24,8 @@ const USAGE = `Usage: parley <command>
   keys create --name NAME            make a server key for the host's backend (printed once; only its hash is kept)
   keys list                          the server keys: id, name, created, last used, revoked
   keys revoke ID                     revoke a server key (refused everywhere within 5 s)
+  export --channel ID | --user ID [--out FILE]
+                                     everything kept of a channel or a user, as JSON Lines (stdout by default)
 `;
 
 /**
@@ -102,6 +109,72 @@ async function keys(args: string[]): Promise<number> {
   return 2;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `parley export`: the same JSON Lines as GET /server/{channels,users}/{id}/export, read straight
+ * from the database (for a DBA or a legal request, with no server running), and audited as `cli`.
+ */
+async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { channel: { type: 'string' }, user: { type: 'string' }, out: { type: 'string' } },
+  });
+  const usage = 'parley export: give --channel ID or --user ID (one of them), and optionally --out FILE';
+  if ((values.channel === undefined) === (values.user === undefined)) {
+    console.error(usage);
+    return 2;
+  }
+  if (values.channel !== undefined && !UUID.test(values.channel)) {
+    console.error('parley export: --channel must be a channel id (a UUID)');
+    return 2;
+  }
+  if (values.user !== undefined && !isUserIdLength(values.user)) {
+    console.error('parley export: --user must be a user id (1 to 128 characters)');
+    return 2;
+  }
+  const scope: ExportScope =
+    values.channel !== undefined ? { channelId: values.channel.toLowerCase() } : { userId: values.user! };
+  return withDatabase(async (url) => {
+    const sql = connect(url, { max: 2, applicationName: 'parley-export' });
+    try {
+      if (!(await exportable(sql, scope))) {
+        console.error(`parley export: no such ${'channelId' in scope ? 'channel' : 'user'}`);
+        return 1;
+      }
+      const channel = 'channelId' in scope;
+      await insertAudit(sql, {
+        actor: 'cli',
+        action: channel ? 'channel.export' : 'user.export',
+        target: channel ? scope.channelId : scope.userId,
+        channelId: channel ? scope.channelId : null,
+        userId: channel ? null : scope.userId,
+        detail: { out: values.out ?? 'stdout' },
+      });
+      const lines = Readable.from(
+        (async function* () {
+          for await (const l of exportLines(sql, scope)) yield `${l}\n`;
+        })(),
+      );
+      if (values.out === undefined) {
+        await pipeline(lines, process.stdout, { end: false });
+      } else {
+        try {
+          await pipeline(lines, createWriteStream(values.out));
+        } catch (err) {
+          // Half a file would pass for an export: leave none.
+          rmSync(values.out, { force: true });
+          throw err;
+        }
+        console.error(`parley export: wrote ${values.out}`);
+      }
+      return 0;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }, true);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -138,6 +211,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'keys':
       return keys(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

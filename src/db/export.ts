@@ -10,7 +10,8 @@ const CURSOR_ROWS = 500;
 
 type Section = (sql: Sql, scope: ExportScope) => ReturnType<Sql['unsafe']>;
 
-const line = (type: string, body: string) => `(jsonb_build_object('type', '${type}') || ${body})::text AS line`;
+// Like an event of the stream: `type` says what `data` is (a Channel's own `type` stays in data).
+const line = (type: string, body: string) => `jsonb_build_object('type', '${type}', 'data', ${body})::text AS line`;
 
 const MEMBER = `channel_id, user_id, role, parley_ts(joined_at) AS joined_at, last_read_message_id,
   parley_ts(last_read_at) AS last_read_at, muted, notification_level`;
@@ -135,10 +136,7 @@ export async function* exportLines(sql: Sql, scope: ExportScope): AsyncGenerator
     const [now] = await conn`SELECT parley_ts(now()) AS at`;
     const header = {
       type: 'export',
-      format: 1,
-      scope: 'channelId' in scope ? 'channel' : 'user',
-      id: id(scope),
-      exported_at: now!.at,
+      data: { format: 1, scope: 'channelId' in scope ? 'channel' : 'user', id: id(scope), exported_at: now!.at },
     };
     yield JSON.stringify(header);
     lines++;
@@ -150,7 +148,7 @@ export async function* exportLines(sql: Sql, scope: ExportScope): AsyncGenerator
         }
       }
     }
-    yield JSON.stringify({ type: 'end', lines: lines + 1 });
+    yield JSON.stringify({ type: 'end', data: { lines: lines + 1 } });
     await conn`COMMIT`;
   } finally {
     // A reader that went away leaves the transaction open: end it before the connection goes back.
