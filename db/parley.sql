@@ -1120,6 +1120,10 @@ CREATE TABLE channel_holds (
 -- Retention finds old messages by age. BRIN, not a B-tree: messages arrive in time order, so the
 -- index is a few pages and costs an insert almost nothing.
 CREATE INDEX channel_messages_created_brin ON channel_messages USING brin (created_at);
+
+-- Deleting a message (retention, a channel's deletion) cascades to its reports: without an index on
+-- message_id each deleted message scanned the whole reports table.
+CREATE INDEX reports_message_idx ON reports (message_id);
 INSERT INTO parley_migrations (version, name) VALUES (20, 'retention');
 
 -- db/live/json.sql

@@ -116,11 +116,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * from the database (for a DBA or a legal request, with no server running), and audited as `cli`.
  */
 async function exportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { channel: { type: 'string' }, user: { type: 'string' }, out: { type: 'string' } },
-  });
   const usage = 'parley export: give --channel ID or --user ID (one of them), and optionally --out FILE';
+  let values: { channel?: string; user?: string; out?: string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { channel: { type: 'string' }, user: { type: 'string' }, out: { type: 'string' } },
+    }));
+  } catch (err) {
+    console.error(`${usage} (${(err as Error).message})`);
+    return 2;
+  }
   if ((values.channel === undefined) === (values.user === undefined)) {
     console.error(usage);
     return 2;

@@ -54,7 +54,9 @@ export async function deleteOldBatch(
          WHERE m.seq > ${q.after} AND m.seq <= ${q.upTo}
            AND m.created_at < ${q.cutoff} AND m.parent_message_id IS NULL
            AND (m.last_reply_at IS NULL OR m.last_reply_at < ${q.cutoff})
-           AND NOT EXISTS (SELECT 1 FROM channel_holds h WHERE h.channel_id = m.channel_id)
+           -- NOT IN (a hashed subplan) rather than NOT EXISTS: as an anti-join the planner guessed
+           -- one row, sorted the whole table for each batch, and a batch cost O(table).
+           AND m.channel_id NOT IN (SELECT h.channel_id FROM channel_holds h)
          ORDER BY m.seq
          ${limit(conn, q.n)}
          FOR UPDATE SKIP LOCKED
