@@ -102,19 +102,22 @@ async function writeFor(
   const latencies: number[] = [];
   let longestWait = 0;
   let longestAdvisory = 0;
+  const byEvent: Record<string, number> = {};
   let sampling = true;
   const sample = (async () => {
     while (sampling) {
       // The writers' own commit-order lock (advisory) apart from row and table locks, the only
       // ones retention could make them wait on.
       const waits = await sampler`
-        SELECT wait_event = 'advisory' AS advisory,
-               max(extract(epoch FROM clock_timestamp() - query_start)) * 1000 AS ms
+        SELECT wait_event AS event, max(extract(epoch FROM clock_timestamp() - query_start)) * 1000 AS ms
           FROM pg_stat_activity WHERE application_name = ${WRITER_APP} AND wait_event_type = 'Lock'
          GROUP BY 1`;
       for (const w of waits) {
-        if (w.advisory) longestAdvisory = Math.max(longestAdvisory, Number(w.ms));
-        else longestWait = Math.max(longestWait, Number(w.ms));
+        const ms = Number(w.ms);
+        const event = String(w.event);
+        byEvent[event] = Math.max(byEvent[event] ?? 0, ms);
+        if (event === 'advisory') longestAdvisory = Math.max(longestAdvisory, ms);
+        else longestWait = Math.max(longestWait, ms);
       }
       await new Promise((res) => setTimeout(res, 5));
     }
@@ -142,5 +145,7 @@ async function writeFor(
     longest_lock_wait_ms: longestWait,
     /** Longest wait seen on the event log's commit-order lock (writers among themselves). */
     longest_commit_order_wait_ms: longestAdvisory,
+    /** The longest wait seen per lock kind (pg_stat_activity.wait_event: tuple, transactionid, extend, …). */
+    longest_wait_by_lock_ms: byEvent,
   };
 }

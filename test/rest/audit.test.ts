@@ -60,11 +60,22 @@ test('every moderation action is in the audit, with who, what, whom; a member ac
   assert.equal((await owner.post(`/api/v1/channels/${ch}/bans`, { user_id: 'a-bob', reason: 'spam' })).status, 201);
   assert.equal((await owner.delete(`/api/v1/channels/${ch}/bans/a-bob`)).status, 204);
   assert.equal((await owner.delete(`/api/v1/channels/${ch}/members/a-carol`)).status, 204);
+  assert.equal(
+    (await owner.post(`/api/v1/channels/${ch}/members`, { user_id: 'a-eve', role: 'observer' })).status,
+    201,
+  );
   assert.equal((await s.as('a-dave').delete(`/api/v1/channels/${ch}/members/a-dave`)).status, 204);
 
   const entries = await audit(`channel_id=${ch}`);
   const actions = entries.map((e) => e.action).reverse();
-  assert.deepEqual(actions, ['message.delete', 'channel.moderate', 'member.ban', 'member.unban', 'member.remove']);
+  assert.deepEqual(actions, [
+    'message.delete',
+    'channel.moderate',
+    'member.ban',
+    'member.unban',
+    'member.remove',
+    'member.add',
+  ]);
   for (const e of entries) {
     assert.deepEqual(keys(e), ['action', 'actor', 'at', 'channel_id', 'detail', 'id', 'target', 'user_id']);
     assert.equal(e.actor, 'user:a-owner');
@@ -76,6 +87,7 @@ test('every moderation action is in the audit, with who, what, whom; a member ac
   assert.deepEqual(byAction['channel.moderate']!.detail, { is_frozen: true, slow_mode_seconds: 30 });
   assert.equal(byAction['member.ban']!.detail.reason, 'spam');
   assert.equal(byAction['member.remove']!.target, 'a-carol');
+  assert.deepEqual(byAction['member.add']!.detail, { role: 'observer' });
 });
 
 test('report resolutions and every server-key change are audited, with the key', async () => {
