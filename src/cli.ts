@@ -82,7 +82,12 @@ async function keys(args: string[]): Promise<number> {
       console.error('parley keys create: give the key a --name (1 to 200 characters), e.g. --name booking-service');
       return 2;
     }
-    const key = await withSql((sql) => createServerKey(sql, name));
+    // Server keys are the audit's first subject: who made or revoked one is recorded too (actor `cli`).
+    const key = await withSql(async (sql) => {
+      const made = await createServerKey(sql, name);
+      await insertAudit(sql, { actor: 'cli', action: 'key.create', target: made.id, detail: { name } });
+      return made;
+    });
     console.log(
       `${key.key}\n\nServer key ${key.id} ("${name}"). It is shown only now: keep it in your backend's secrets.`,
     );
@@ -98,7 +103,12 @@ async function keys(args: string[]): Promise<number> {
     return 0;
   }
   if (verb === 'revoke' && id) {
-    if (!(await withSql((sql) => revokeServerKey(sql, id)))) {
+    const revoked = await withSql(async (sql) => {
+      const done = await revokeServerKey(sql, id);
+      if (done) await insertAudit(sql, { actor: 'cli', action: 'key.revoke', target: id });
+      return done;
+    });
+    if (!revoked) {
       console.error(`parley keys revoke: no server key ${id}`);
       return 1;
     }

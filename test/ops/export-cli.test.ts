@@ -73,6 +73,22 @@ describe('parley export', () => {
     );
   });
 
+  test('parley keys create and revoke are in the audit too (actor cli)', async () => {
+    const made = await runCli(['keys', 'create', '--name', 'audited-key'], env());
+    assert.equal(made.code, 0, made.stderr);
+    const [key] = await db.sql`SELECT id FROM server_keys WHERE name = 'audited-key'`;
+    const revoked = await runCli(['keys', 'revoke', key!.id as string], env());
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const rows = await db.sql`SELECT actor, action, target FROM audit_log WHERE action LIKE 'key.%' ORDER BY id`;
+    assert.deepEqual(
+      rows.map((r) => [r.actor, r.action, r.target]),
+      [
+        ['cli', 'key.create', key!.id],
+        ['cli', 'key.revoke', key!.id],
+      ],
+    );
+  });
+
   test('bad arguments exit 2; an unknown id exits 1 and leaves no file', async () => {
     for (const args of [
       ['export'],
