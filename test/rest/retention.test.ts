@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
 import { MessageRetention } from '../../src/chat/retention.ts';
 import { LOCKS } from '../../src/db/locks.ts';
 import { createServerKey } from '../../src/db/server-keys.ts';
@@ -116,10 +117,23 @@ test('edits and deletes keep the original text in revisions, whoever writes; use
       assert.equal(JSON.stringify(res.body).includes('SECRET-ORIGINAL'), false, `${path} as ${user}`);
     }
   }
+  // The WebSocket too: everything it is sent from its start on.
+  const frames: string[] = [];
+  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/v1/ws`, {
+    headers: { authorization: `Bearer ${await s.token('v-bob')}` },
+  });
+  ws.on('message', (d) => frames.push(String(d)));
+  await until(async () => frames.some((f) => f.includes('"connection"')), 5_000, 'the socket to start');
   assert.equal((await bob.patch(`/api/v1/messages/${edited.id}`, { content: 'third edit' })).status, 200);
   await stream.waitFor((ev) => ev.some((e) => e.type === 'message_updated'), 5_000, 'the edit');
-  assert.equal(JSON.stringify(stream.events).includes('first edit'), false);
-  assert.equal(JSON.stringify(stream.events).includes('SECRET-ORIGINAL'), false);
+  await until(async () => frames.some((f) => f.includes('third edit')), 5_000, 'the edit over the socket');
+  for (const seen of [JSON.stringify(stream.events), frames.join('\n')]) {
+    assert.ok(seen.includes('third edit'));
+    assert.equal(seen.includes('first edit'), false);
+    assert.equal(seen.includes('second edit'), false, 'the text before this edit is not sent either');
+    assert.equal(seen.includes('SECRET-ORIGINAL'), false);
+  }
+  ws.close();
   stream.close();
 });
 
