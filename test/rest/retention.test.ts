@@ -61,6 +61,9 @@ async function revisionsOf(id: string) {
 
 test('edits and deletes keep the original text in revisions, whoever writes; users never see it', async () => {
   const ch = await group(s, 'v-owner', ['v-bob']);
+  const [{ pos: start }] = (await s.sql`SELECT coalesce(max(pos), 0) AS pos FROM event_log`) as unknown as [
+    { pos: number },
+  ];
   const edited = await send(s, 'v-bob', ch, 'SECRET-ORIGINAL-1');
   const deleted = await send(s, 'v-bob', ch, 'SECRET-ORIGINAL-2');
   const moderated = await send(s, 'v-bob', ch, 'SECRET-ORIGINAL-3');
@@ -135,6 +138,21 @@ test('edits and deletes keep the original text in revisions, whoever writes; use
   }
   ws.close();
   stream.close();
+  // A client resuming from before it all is replayed the messages as they are now: the event
+  // log's earlier events of an edited or deleted message no longer carry the old text.
+  const resumed = await s.sse('v-bob', { lastEventId: String(start) });
+  await resumed.waitFor((ev) => ev.filter((e) => e.type === 'message_updated').length >= 4, 10_000, 'the replay');
+  const replay = JSON.stringify(resumed.events);
+  assert.ok(replay.includes('third edit') && replay.includes('changed by SQL'));
+  for (const old of ['SECRET-ORIGINAL', 'first edit', 'second edit']) {
+    assert.equal(replay.includes(old), false, `the replay carries "${old}"`);
+  }
+  assert.deepEqual(
+    resumed.events.filter((e) => e.type === 'message_deleted').length,
+    3,
+    'deleted, moderated, and the row deleted by SQL',
+  );
+  resumed.close();
 });
 
 test('legal hold: server key only, audited, shown on the server channel; bad input changes nothing', async () => {
