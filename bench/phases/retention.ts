@@ -26,6 +26,7 @@ export async function retentionPhase(ctx: Ctx) {
   const sampler = connectDb(ctx.db.url, 1);
   const out: Record<string, unknown> = { rows, channels: g.channels.length, writers: 8 };
   try {
+    out.edit_ms = await editCost(ctx, ctx.quick ? 20_000 : 100_000);
     const baseline = await writeFor(writers, sampler, g.channels, g.posters, 5_000);
     ctx.log(
       `  writers alone: p50 ${baseline.latency.p50.toFixed(2)} ms, p99 ${baseline.latency.p99.toFixed(2)} ms, ` +
@@ -148,4 +149,36 @@ async function writeFor(
     /** The longest wait seen per lock kind (pg_stat_activity.wait_event: tuple, transactionid, extend, …). */
     longest_wait_by_lock_ms: byEvent,
   };
+}
+
+/**
+ * What an edit costs with revisions: the trigger records the old text and rewrites the message's
+ * earlier events in the event log (a scan of the channel's logged events since the message was
+ * sent). 100 edits of a fresh message in a channel with no other events, and in one with `events`.
+ */
+async function editCost(ctx: Ctx, events: number) {
+  const g = await createGroup(ctx.sql, 'edit', 2, 1);
+  await ctx.sql`
+    INSERT INTO channel_messages (channel_id, user_id, content)
+    SELECT ${g.channels[1]!}, ${g.posters[1]!}, 'filler ' || i FROM generate_series(1, ${events}) i`;
+  await ctx.sql`VACUUM ANALYZE event_log`;
+  const out: Record<string, unknown> = {};
+  for (const [name, c] of [
+    ['quiet_channel', 0],
+    [`channel_with_${events}_events`, 1],
+  ] as const) {
+    const [m] = await ctx.sql`
+      INSERT INTO channel_messages (channel_id, user_id, content) VALUES (${g.channels[c]!}, ${g.posters[c]!}, 'v0')
+      RETURNING id`;
+    const ms: number[] = [];
+    for (let i = 1; i <= 100; i++) {
+      const t = performance.now();
+      await ctx.sql`UPDATE channel_messages SET content = ${`v${i}`}, edited_at = now() WHERE id = ${m!.id as string}`;
+      ms.push(performance.now() - t);
+    }
+    out[name] = summarize(ms);
+    const x = out[name] as { p50: number; p99: number };
+    ctx.log(`  edit in ${name}: p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms`);
+  }
+  return out;
 }
