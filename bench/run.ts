@@ -9,7 +9,7 @@
  * in the same run.
  *
  * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup,activity,contact,search,
- * tokens,webhook,uploads, --profile (CPU
+ * tokens,webhook,uploads,retention, --profile (CPU
  * profiles of every server into the log directory), --keep (keep the work directory), --backlog N
  * (experiment: servers listen with an accept queue of N instead of Node's 511; see lib/probe.ts).
  */
@@ -30,6 +30,7 @@ import { contactPolicyCost } from './phases/contact.ts';
 import { e2eLatency } from './phases/e2e.ts';
 import { fanout } from './phases/fanout.ts';
 import { historyPage } from './phases/history.ts';
+import { retentionPhase } from './phases/retention.ts';
 import { searchPhase } from './phases/search.ts';
 import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
@@ -51,6 +52,7 @@ const PHASES = [
   'tokens',
   'webhook',
   'uploads',
+  'retention',
 ] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -255,6 +257,9 @@ async function main(): Promise<number> {
   });
   await run('uploads', async () => {
     metrics.uploads = await uploads(ctx);
+  });
+  await run('retention', async () => {
+    metrics.retention = await retentionPhase(ctx);
   });
 
   if (interrupted) return 130;

@@ -1247,6 +1247,46 @@ SELECT 'notified_through', coalesce(max(pos), 0) FROM event_log
 ON CONFLICT (key) DO NOTHING;
 INSERT INTO parley_migrations (version, name) VALUES (19, 'webhooks');
 
+-- 0020_retention.sql
+-- Retention, legal hold, and the revisions of messages that moderators and exports see (never users).
+
+-- The text a message had before an edit, a delete or an erasure, written by triggers
+-- (db/live/revisions.sql) whoever changes the row. No foreign key to the message: a revision must
+-- outlive a DELETE of its message row by any SQL writer; retention removes it with its message.
+CREATE TABLE message_revisions (
+  id                 bigserial PRIMARY KEY,
+  message_id         uuid NOT NULL,
+  channel_id         uuid NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id            text,
+  kind               text NOT NULL CHECK (kind IN ('edit', 'delete', 'erase')),
+  content            text NOT NULL,
+  mentions           text[] NOT NULL DEFAULT '{}',
+  message_created_at timestamptz NOT NULL,
+  recorded_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX message_revisions_message_idx ON message_revisions (message_id, id);
+CREATE INDEX message_revisions_channel_idx ON message_revisions (channel_id, id);
+CREATE INDEX message_revisions_user_idx ON message_revisions (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX message_revisions_age_idx ON message_revisions USING brin (message_created_at);
+
+-- A channel under legal hold is kept whatever the retention, and an erasure keeps the original
+-- text of its messages (in revisions). Who placed it, when and why.
+CREATE TABLE channel_holds (
+  channel_id uuid PRIMARY KEY REFERENCES channels (id) ON DELETE CASCADE,
+  reason     text CHECK (char_length(reason) <= 1000),
+  held_by    text NOT NULL,
+  held_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Retention finds old messages by age. BRIN, not a B-tree: messages arrive in time order, so the
+-- index is a few pages and costs an insert almost nothing.
+CREATE INDEX channel_messages_created_brin ON channel_messages USING brin (created_at);
+
+-- Deleting a message (retention, a channel's deletion) cascades to its reports: without an index on
+-- message_id each deleted message scanned the whole reports table.
+CREATE INDEX reports_message_idx ON reports (message_id);
+INSERT INTO parley_migrations (version, name) VALUES (20, 'retention');
+
 -- 0021_search_channel.sql
 -- Search: the message's channel inside its indexed vector, as one lexeme ('#<channel id>'), so that
 -- GIN itself intersects a term's posting list with the caller's channels. With the channel outside
@@ -1558,6 +1598,12 @@ BEGIN
       FROM e ORDER BY e.seq, e.target NULLS FIRST;
 
   ELSE -- DELETE
+    -- Retention (src/chat/retention.ts) removes old messages without news: one message_deleted per
+    -- row would put millions of events through the log's ordering lock; clients' history simply
+    -- no longer has them (the README says so).
+    IF current_setting('parley.retention', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
     v_batch := nextval('event_pending_batch_seq');
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
     SELECT v_batch, row_number() OVER (ORDER BY o.seq) = 1, 'message_deleted', o.channel_id, NULL,
@@ -1826,6 +1872,53 @@ BEGIN
 END
 $$;
 
+-- db/live/revisions.sql
+-- Revisions: the text a message had before an edit, a delete or an erasure, kept for moderators and
+-- exports (never shown to users). Row triggers with a WHEN clause, so only edits and deletes pay for
+-- them; a send never does. Any SQL writer's change is recorded, like the event log's.
+-- The event log keeps, for its resume window, the message as it was sent: a client resuming from
+-- before an edit or a delete would be replayed the old text. Its earlier events are rewritten to the
+-- message as it is now (a deleted one: empty), so the old text is left only in message_revisions.
+-- Bounded by the message's age on the channel's events; only edits and deletes pay for it.
+CREATE OR REPLACE FUNCTION parley_scrub_logged(p_channel uuid, p_message uuid, p_since timestamptz, p_now jsonb)
+RETURNS void
+LANGUAGE sql AS $$
+  UPDATE event_log e SET data = p_now
+   WHERE e.channel_id = p_channel AND e.created_at >= p_since
+     AND e.type IN ('new_message', 'message_updated', 'mention')
+     AND e.data->>'id' = p_message::text
+$$;
+
+CREATE OR REPLACE FUNCTION parley_message_revision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    INSERT INTO message_revisions (message_id, channel_id, user_id, kind, content, mentions, message_created_at)
+    VALUES (OLD.id, OLD.channel_id, OLD.user_id,
+            CASE
+              -- Set by the erasure of a user (src/db/users.ts) for its own transaction.
+              WHEN current_setting('parley.erasing', true) = 'on' THEN 'erase'
+              WHEN NEW.deleted_at IS NOT NULL AND OLD.deleted_at IS NULL THEN 'delete'
+              ELSE 'edit'
+            END,
+            OLD.content, OLD.mentions, OLD.created_at);
+    PERFORM parley_scrub_logged(OLD.channel_id, OLD.id, OLD.created_at, parley_message_json(NEW));
+    RETURN NULL;
+  END IF;
+  -- A row DELETE by some SQL writer: the text is kept as a delete revision, unless the whole channel
+  -- is going (its revisions go with it: the foreign key would refuse them anyway).
+  IF NOT EXISTS (SELECT 1 FROM channels WHERE id = OLD.channel_id) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO message_revisions (message_id, channel_id, user_id, kind, content, mentions, message_created_at)
+  VALUES (OLD.id, OLD.channel_id, OLD.user_id, 'delete', OLD.content, OLD.mentions, OLD.created_at);
+  PERFORM parley_scrub_logged(OLD.channel_id, OLD.id, OLD.created_at,
+    parley_message_json_with(OLD, NULL, NULL)
+      || jsonb_build_object('content', '', 'mentions', '[]'::jsonb, 'deleted_at', parley_ts(now())));
+  RETURN NULL;
+END
+$$;
+
 -- db/live/triggers.sql
 -- Every trigger of Parley's tables. Triggers of one table and timing fire in name order, which some
 -- of these rely on (a message's new_message before its parent's thread_updated).
@@ -1855,6 +1948,18 @@ DROP TRIGGER IF EXISTS channel_messages_thread_counts_delete ON channel_messages
 CREATE TRIGGER channel_messages_thread_counts_delete
   AFTER DELETE ON channel_messages REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_thread_counts();
+-- Revisions (db/live/revisions.sql): only a change of the text, and never retention's own deletes
+-- (it removes messages with their revisions; src/chat/retention.ts sets parley.retention).
+DROP TRIGGER IF EXISTS channel_messages_revision_update ON channel_messages;
+CREATE TRIGGER channel_messages_revision_update
+  AFTER UPDATE OF content ON channel_messages
+  FOR EACH ROW WHEN (OLD.content IS DISTINCT FROM NEW.content AND OLD.content <> '')
+  EXECUTE FUNCTION parley_message_revision();
+DROP TRIGGER IF EXISTS channel_messages_revision_delete ON channel_messages;
+CREATE TRIGGER channel_messages_revision_delete
+  AFTER DELETE ON channel_messages
+  FOR EACH ROW WHEN (OLD.content <> '' AND current_setting('parley.retention', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION parley_message_revision();
 
 -- message_reactions
 DROP TRIGGER IF EXISTS message_reactions_notify_insert ON message_reactions;
@@ -1992,6 +2097,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
           ) runs), '')::tsquery
     FROM cls
 $fn$;
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 7)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 6)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

@@ -1,10 +1,15 @@
+import { createWriteStream, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { secretFor } from './auth/secret.ts';
 import { Auth } from './auth/tokens.ts';
 import { loadConfig } from './config.ts';
 import { isUserIdLength } from './contract/schemas.ts';
+import { insertAudit } from './db/audit.ts';
 import { connect } from './db/client.ts';
 import { EmbeddedPostgres } from './db/embedded.ts';
+import { type ExportScope, exportable, exportLines } from './db/export.ts';
 import { migrate } from './db/migrate.ts';
 import { createServerKey, listServerKeys, revokeServerKey } from './db/server-keys.ts';
 import { doctor } from './doctor.ts';
@@ -20,6 +25,8 @@ const USAGE = `Usage: parley <command>
   keys create --name NAME            make a server key for the host's backend (printed once; only its hash is kept)
   keys list                          the server keys: id, name, created, last used, revoked
   keys revoke ID                     revoke a server key (refused everywhere within 5 s)
+  export --channel ID | --user ID [--out FILE]
+                                     everything kept of a channel or a user, as JSON Lines (stdout by default)
 `;
 
 /**
@@ -76,7 +83,12 @@ async function keys(args: string[]): Promise<number> {
       console.error('parley keys create: give the key a --name (1 to 200 characters), e.g. --name booking-service');
       return 2;
     }
-    const key = await withSql((sql) => createServerKey(sql, name));
+    // Server keys are the audit's first subject: who made or revoked one is recorded too (actor `cli`).
+    const key = await withSql(async (sql) => {
+      const made = await createServerKey(sql, name);
+      await insertAudit(sql, { actor: 'cli', action: 'key.create', target: made.id, detail: { name } });
+      return made;
+    });
     console.log(
       `${key.key}\n\nServer key ${key.id} ("${name}"). It is shown only now: keep it in your backend's secrets.`,
     );
@@ -92,7 +104,12 @@ async function keys(args: string[]): Promise<number> {
     return 0;
   }
   if (verb === 'revoke' && id) {
-    if (!(await withSql((sql) => revokeServerKey(sql, id)))) {
+    const revoked = await withSql(async (sql) => {
+      const done = await revokeServerKey(sql, id);
+      if (done) await insertAudit(sql, { actor: 'cli', action: 'key.revoke', target: id });
+      return done;
+    });
+    if (!revoked) {
       console.error(`parley keys revoke: no server key ${id}`);
       return 1;
     }
@@ -101,6 +118,78 @@ async function keys(args: string[]): Promise<number> {
   }
   console.error(`parley keys: create --name NAME | list | revoke ID\n\n${USAGE}`);
   return 2;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `parley export`: the same JSON Lines as GET /server/{channels,users}/{id}/export, read straight
+ * from the database (for a DBA or a legal request, with no server running), and audited as `cli`.
+ */
+async function exportCommand(args: string[]): Promise<number> {
+  const usage = 'parley export: give --channel ID or --user ID (one of them), and optionally --out FILE';
+  let values: { channel?: string; user?: string; out?: string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { channel: { type: 'string' }, user: { type: 'string' }, out: { type: 'string' } },
+    }));
+  } catch (err) {
+    console.error(`${usage} (${(err as Error).message})`);
+    return 2;
+  }
+  if ((values.channel === undefined) === (values.user === undefined)) {
+    console.error(usage);
+    return 2;
+  }
+  if (values.channel !== undefined && !UUID.test(values.channel)) {
+    console.error('parley export: --channel must be a channel id (a UUID)');
+    return 2;
+  }
+  if (values.user !== undefined && !isUserIdLength(values.user)) {
+    console.error('parley export: --user must be a user id (1 to 128 characters)');
+    return 2;
+  }
+  const scope: ExportScope =
+    values.channel !== undefined ? { channelId: values.channel.toLowerCase() } : { userId: values.user! };
+  return withDatabase(async (url) => {
+    const sql = connect(url, { max: 2, applicationName: 'parley-export' });
+    try {
+      if (!(await exportable(sql, scope))) {
+        console.error(`parley export: no such ${'channelId' in scope ? 'channel' : 'user'}`);
+        return 1;
+      }
+      const channel = 'channelId' in scope;
+      await insertAudit(sql, {
+        actor: 'cli',
+        action: channel ? 'channel.export' : 'user.export',
+        target: channel ? scope.channelId : scope.userId,
+        channelId: channel ? scope.channelId : null,
+        userId: channel ? null : scope.userId,
+        detail: { out: values.out ?? 'stdout' },
+      });
+      const lines = Readable.from(
+        (async function* () {
+          for await (const l of exportLines(sql, scope)) yield `${l}\n`;
+        })(),
+      );
+      if (values.out === undefined) {
+        await pipeline(lines, process.stdout, { end: false });
+      } else {
+        try {
+          await pipeline(lines, createWriteStream(values.out));
+        } catch (err) {
+          // Half a file would pass for an export: leave none.
+          rmSync(values.out, { force: true });
+          throw err;
+        }
+        console.error(`parley export: wrote ${values.out}`);
+      }
+      return 0;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }, true);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -141,6 +230,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'keys':
       return keys(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

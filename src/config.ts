@@ -95,6 +95,14 @@ export interface Config {
   maxAttachmentsPerMessage: number;
   /** Images with more pixels than this get no thumbnail (a small file can decode to gigabytes). */
   thumbnailMaxPixels: number;
+  /** Messages older than this are deleted (with their reactions and revisions); undefined: kept for good. */
+  messageRetentionMs: number | undefined;
+  /** Audit entries older than this are deleted; undefined: kept for good. */
+  auditRetentionMs: number | undefined;
+  /** Messages one retention batch (one short transaction) deletes. */
+  retentionBatch: number;
+  /** How often a node runs message (and audit) retention. */
+  retentionIntervalMs: number;
   /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
   idp: IdpConfig;
 }
@@ -131,6 +139,14 @@ export function parseDuration(value: string, name: string): number {
   const m = DURATION.exec(value.trim());
   if (!m) throw new ConfigError(`${name} must be a duration such as 30s, 15m or 24h (got "${value}")`);
   return Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+}
+
+/** A retention period: a duration, or unset / `keep` for "kept for good". */
+function keepOr(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '' || value === 'keep') return undefined;
+  const ms = parseDuration(value, name);
+  if (ms <= 0) throw new ConfigError(`${name} must be a positive duration such as 365d, or keep (got "${value}")`);
+  return ms;
 }
 
 function int(value: string | undefined, name: string, fallback: number): number {
@@ -358,5 +374,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE',
     ),
     thumbnailMaxPixels: int(env.PARLEY_THUMBNAIL_MAX_PIXELS, 'PARLEY_THUMBNAIL_MAX_PIXELS', 40_000_000),
+    messageRetentionMs: keepOr(env.PARLEY_MESSAGE_RETENTION, 'PARLEY_MESSAGE_RETENTION'),
+    auditRetentionMs: keepOr(env.PARLEY_AUDIT_RETENTION, 'PARLEY_AUDIT_RETENTION'),
+    retentionBatch: Math.max(1, int(env.PARLEY_RETENTION_BATCH, 'PARLEY_RETENTION_BATCH', 500)),
+    retentionIntervalMs: parseDuration(env.PARLEY_RETENTION_INTERVAL || '10m', 'PARLEY_RETENTION_INTERVAL'),
   };
 }

@@ -7,6 +7,7 @@ import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
+import { MessageRetention } from './chat/retention.ts';
 import { type Config, uploadsDirOf } from './config.ts';
 import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
@@ -43,6 +44,8 @@ export interface Parley {
   notifier: Notifier;
   /** Abandoned uploads and files whose message is gone (tests call runOnce). */
   uploadSweeper: UploadSweeper;
+  /** Message and audit retention (PARLEY_MESSAGE_RETENTION, PARLEY_AUDIT_RETENTION); idle when both keep. */
+  messageRetention: MessageRetention;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -158,6 +161,12 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     intervalMs: config.uploadSweepMs,
     stagingDir,
   });
+  const messageRetention = new MessageRetention(sql, log, {
+    messageMs: config.messageRetentionMs,
+    auditMs: config.auditRetentionMs,
+    batch: config.retentionBatch,
+    intervalMs: config.retentionIntervalMs,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -187,6 +196,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       notifier.stop();
       await webhooks.stop();
       await uploadSweeper.stop();
+      await messageRetention.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -207,6 +217,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await webhooks.start();
     notifier.start();
     uploadSweeper.start();
+    messageRetention.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -266,6 +277,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     webhooks,
     notifier,
     uploadSweeper,
+    messageRetention,
     log,
     databaseUrl,
     embedded,

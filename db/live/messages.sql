@@ -82,6 +82,12 @@ BEGIN
       FROM e ORDER BY e.seq, e.target NULLS FIRST;
 
   ELSE -- DELETE
+    -- Retention (src/chat/retention.ts) removes old messages without news: one message_deleted per
+    -- row would put millions of events through the log's ordering lock; clients' history simply
+    -- no longer has them (the README says so).
+    IF current_setting('parley.retention', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
     v_batch := nextval('event_pending_batch_seq');
     INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id, notify_channel)
     SELECT v_batch, row_number() OVER (ORDER BY o.seq) = 1, 'message_deleted', o.channel_id, NULL,

@@ -26,6 +26,18 @@ DROP TRIGGER IF EXISTS channel_messages_thread_counts_delete ON channel_messages
 CREATE TRIGGER channel_messages_thread_counts_delete
   AFTER DELETE ON channel_messages REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_thread_counts();
+-- Revisions (db/live/revisions.sql): only a change of the text, and never retention's own deletes
+-- (it removes messages with their revisions; src/chat/retention.ts sets parley.retention).
+DROP TRIGGER IF EXISTS channel_messages_revision_update ON channel_messages;
+CREATE TRIGGER channel_messages_revision_update
+  AFTER UPDATE OF content ON channel_messages
+  FOR EACH ROW WHEN (OLD.content IS DISTINCT FROM NEW.content AND OLD.content <> '')
+  EXECUTE FUNCTION parley_message_revision();
+DROP TRIGGER IF EXISTS channel_messages_revision_delete ON channel_messages;
+CREATE TRIGGER channel_messages_revision_delete
+  AFTER DELETE ON channel_messages
+  FOR EACH ROW WHEN (OLD.content <> '' AND current_setting('parley.retention', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION parley_message_revision();
 
 -- message_reactions
 DROP TRIGGER IF EXISTS message_reactions_notify_insert ON message_reactions;

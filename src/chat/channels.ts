@@ -14,7 +14,8 @@ import {
   updateChannel as writeChannel,
 } from '../db/channels.ts';
 import { openDirect as findOrCreateDirect } from '../db/direct.ts';
-import { invalid, notFound } from '../errors.ts';
+import { holdOf } from '../db/holds.ts';
+import { ApiError, invalid, notFound } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import { recordAudit } from './audit.ts';
 import type { Chat } from './context.ts';
@@ -174,5 +175,9 @@ export async function createChannelAsServer(
 /** The server API: deletes a channel with everything in it; its members get member_left. */
 export async function deleteChannel(chat: Chat, actor: Actor, channelId: string): Promise<void> {
   assertServer(actor);
+  // A legal hold keeps everything of the channel: it has to be released first (and that is audited).
+  if (await holdOf(chat.sql, channelId)) {
+    throw new ApiError('conflict', 'The channel is under legal hold: release the hold before deleting it.');
+  }
   if (!(await removeChannel(chat.sql, channelId))) throw notFound('Channel');
 }

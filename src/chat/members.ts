@@ -52,6 +52,17 @@ export async function addMember(
   const created = await insertMember(chat.sql, channelId, input.user_id, role);
   const member = await getMember(chat.sql, channelId, input.user_id);
   if (!member) throw notFound('Member');
+  // Who put whom in a channel, with which role (an observer next to a child, an admin): the
+  // nearest thing to a role change there is, so it goes into the audit.
+  if (created) {
+    await recordAudit(chat, actor, {
+      action: 'member.add',
+      target: input.user_id,
+      channelId,
+      userId: input.user_id,
+      detail: { role: member.role },
+    });
+  }
   return { created, member };
 }
 

@@ -13,4 +13,6 @@ export const LOCKS = {
   notifications: 7238461509141,
   /** Upload sweeper: one node at a time deletes abandoned uploads (a number apart, for merges). */
   uploads: 7238461509213,
+  /** Message retention: one node at a time deletes old messages (src/chat/retention.ts). */
+  messageRetention: 7238461509127,
 } as const;

@@ -22,6 +22,7 @@ const LIVE_FILES = [
   'channels',
   'reports',
   'notifications',
+  'revisions',
   'triggers',
   'search',
 ];

@@ -1,6 +1,7 @@
 import type { User } from '../auth/tokens.ts';
 import { storageKeysOf } from './attachments.ts';
 import type { Sql } from './client.ts';
+import { beginErasure, eraseRevisionsOf } from './revisions.ts';
 
 /**
  * Users are created or renamed from token claims on first use. A small cache keeps that from
@@ -99,9 +100,12 @@ export async function eraseUser(sql: Sql, id: string): Promise<string[] | undefi
   return sql.begin(async (tx) => {
     const [u] = await tx`SELECT id FROM users WHERE id = ${id} AND erased_at IS NULL FOR UPDATE`;
     if (!u) return undefined;
+    await beginErasure(tx);
     await tx`
       UPDATE channel_messages SET content = '', mentions = '{}', deleted_at = coalesce(deleted_at, now())
        WHERE user_id = ${id}`;
+    // After the update: its trigger has just recorded the text, kept only under legal hold.
+    await eraseRevisionsOf(tx, id);
     const files = await tx`
       DELETE FROM attachments WHERE uploader_id = ${id}
          OR message_id IN (SELECT m.id FROM channel_messages m WHERE m.user_id = ${id})

@@ -24,6 +24,7 @@ import safetyRoutes from './routes/safety.ts';
 import searchRoutes from './routes/search.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
+import serverRecordRoutes from './routes/server/records.ts';
 import serverUserRoutes from './routes/server/users.ts';
 import serverWebhookRoutes from './routes/server/webhooks.ts';
 import streamRoutes from './routes/stream.ts';
@@ -112,6 +113,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         await api.register(routes, { deps, prefix: '/server' });
       }
       await api.register(serverWebhookRoutes, { deps, prefix: '/server' });
+      await api.register(serverRecordRoutes, { deps, prefix: '/server' });
     },
     { prefix: '/api/v1' },
   );
