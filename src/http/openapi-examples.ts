@@ -133,13 +133,23 @@ export const webhook = {
 };
 
 export const auditEntry = {
+  id: '1042',
   at: '2026-12-01T16:10:00.000Z',
   actor: 'user:tutor_rivera',
   action: 'member.ban',
   target: 'student_max',
+  channel_id: CHANNEL_ID,
+  user_id: 'student_max',
   detail: { until: '2026-12-08T00:00:00.000Z', reason: 'Spamming the lesson channel', was_member: true },
 };
 
 export const error = (code: string, message: string, field?: string) => ({
   error: { code, message, ...(field ? { field } : {}) },
 });
+
+export const hold = {
+  channel_id: CHANNEL_ID,
+  reason: 'Safeguarding review 2026-114',
+  held_by: 'key:booking-service',
+  held_at: '2026-12-01T17:00:00.000Z',
+};

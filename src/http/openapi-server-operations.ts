@@ -76,9 +76,20 @@ export const SERVER_OPERATIONS: Record<string, OperationDoc> = {
     tag: 'server',
     summary: 'Lift a ban',
   },
+  'GET /api/v1/server/channels/{id}': {
+    tag: 'server',
+    summary: 'A channel, with its metadata and legal hold',
+    response: { ...ex.channel, created_by: null, metadata: { booking_id: 'bk_1042' }, legal_hold: ex.hold },
+  },
   'PUT /api/v1/server/channels/{id}/hold': {
     tag: 'server',
     summary: 'Put a channel on legal hold',
+    body: { reason: 'Safeguarding review 2026-114' },
+    response: ex.hold,
+  },
+  'DELETE /api/v1/server/channels/{id}/hold': {
+    tag: 'server',
+    summary: 'Release a legal hold',
   },
   'GET /api/v1/server/channels/{id}/export': {
     tag: 'server',
@@ -106,7 +117,7 @@ export const SERVER_OPERATIONS: Record<string, OperationDoc> = {
   'GET /api/v1/server/audit': {
     tag: 'server',
     summary: 'The audit',
-    response: { entries: [ex.auditEntry] },
+    response: { entries: [ex.auditEntry], has_more: false },
   },
 
   // webhooks
