@@ -11,7 +11,12 @@ LANGUAGE sql AS $$
   UPDATE event_log e SET data = p_now
    WHERE e.channel_id = p_channel AND e.created_at >= p_since
      AND e.type IN ('new_message', 'message_updated', 'mention')
-     AND e.data->>'id' = p_message::text
+     AND e.data->>'id' = p_message::text;
+  -- An offline notification that carries the text (PARLEY_NOTIFICATION_CONTENT) and is not yet
+  -- delivered must not carry the text the author changed or took back either.
+  UPDATE event_log e SET data = jsonb_set(e.data, '{content}', to_jsonb(coalesce(p_now->>'content', '')))
+   WHERE e.channel_id = p_channel AND e.created_at >= p_since
+     AND e.type = 'notification' AND e.data->>'message_id' = p_message::text AND e.data ? 'content';
 $$;
 
 CREATE OR REPLACE FUNCTION parley_message_revision() RETURNS trigger

@@ -137,6 +137,20 @@ test('mention, direct, reply: one notification each, with the reason and the con
     'not in a replay',
   );
   replay.close();
+  // An edit, then a delete, reach the logged notification too: a delivery still to come (a retry,
+  // a new endpoint) never carries the text the author changed or took back.
+  const logged = async () =>
+    (
+      await s.sql`SELECT data->>'content' AS content FROM event_log
+                   WHERE type = 'notification' AND data->>'message_id' = ${mention.id}`
+    ).map((row) => row.content as string);
+  assert.equal(
+    (await s.as('n-ann').patch(`/api/v1/messages/${mention.id}`, { content: 'changed @n-bob' })).status,
+    200,
+  );
+  assert.deepEqual(await logged(), ['changed @n-bob']);
+  assert.equal((await s.as('n-ann').delete(`/api/v1/messages/${mention.id}`)).status, 204);
+  assert.deepEqual(await logged(), ['']);
 });
 
 test('muted, notification_level, read before the delay, online now: no notification', async () => {
