@@ -72,6 +72,16 @@ function offPlatform(href: string): boolean {
   }
 }
 
+/**
+ * Whether the text has a run of at least 4 digits, counting the separators phone numbers are written
+ * with (spaces, dashes, dots, slashes, parentheses, a plus). No valid number of any numbering plan
+ * is shorter, so the phone finder (60–300 µs a message) runs only where it could find something:
+ * "question 3", "page 12" and "95 out of 100" skip it.
+ */
+export function mayHoldPhoneNumber(text: string): boolean {
+  return /\d(?:[\s\-./()+\u2010-\u2015]*\d){3}/.test(text);
+}
+
 /** The contact details in `text`, in order, overlaps merged. */
 export function findContactDetails(text: string, regions: readonly string[]): Finding[] {
   const found: Finding[] = [];
@@ -79,8 +89,7 @@ export function findContactDetails(text: string, regions: readonly string[]): Fi
     if (l.type === 'email') found.push({ kind: 'email', start: l.start, end: l.end });
     else if (l.type === 'url' && offPlatform(l.href)) found.push({ kind: 'link', start: l.start, end: l.end });
   }
-  // A digit is needed for a phone number: most messages have none, and cost nothing more.
-  if (/\d/.test(text)) {
+  if (mayHoldPhoneNumber(text)) {
     for (const region of regions) {
       for (const p of findPhoneNumbersInText(text, region as Parameters<typeof findPhoneNumbersInText>[1])) {
         found.push({ kind: 'phone', start: p.startsAt, end: p.endsAt });
