@@ -54,6 +54,8 @@ export interface Config {
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
   maxEmojiPerMessage: number;
+  /** Origins of host pages that may hand the embedded web UI a token by postMessage (none: off). */
+  webEmbedOrigins: string[];
 }
 
 export class ConfigError extends Error {}
@@ -91,6 +93,27 @@ function regions(value: string | undefined): string[] {
   const bad = list.find((r) => !/^[A-Z]{2}$/.test(r));
   if (bad)
     throw new ConfigError(`PARLEY_CONTACT_PHONE_REGIONS must be two-letter region codes such as US,GB (got "${bad}")`);
+  return list;
+}
+
+function origins(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let ok = false;
+    try {
+      ok = new URL(o).origin === o && /^https?:$/.test(new URL(o).protocol);
+    } catch {
+      // not a URL: reported below
+    }
+    if (!ok) {
+      throw new ConfigError(
+        `PARLEY_WEB_EMBED_ORIGINS must be origins such as https://app.example.com, without a path (got "${o}")`,
+      );
+    }
+  }
   return list;
 }
 
@@ -156,5 +179,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
+    webEmbedOrigins: origins(env.PARLEY_WEB_EMBED_ORIGINS),
   };
 }

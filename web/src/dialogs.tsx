@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ChatStore } from './store.ts';
 
-function Dialog(props: {
+export function Dialog(props: {
   title: string;
   onClose: () => void;
   onSubmit: () => Promise<void>;
@@ -24,6 +24,8 @@ function Dialog(props: {
     >
       <form
         class="card dialog"
+        role="dialog"
+        aria-modal="true"
         aria-label={props.title}
         onSubmit={async (e) => {
           e.preventDefault();

@@ -1,0 +1,35 @@
+import type { ChatStore } from './store.ts';
+import { type Attachment, fileSize, withToken } from './upload.ts';
+
+/** A message's files: images as thumbnails that open the full image, other files as links with name and size. */
+export function AttachmentList({ store, attachments }: { store: ChatStore; attachments: Attachment[] }) {
+  if (attachments.length === 0) return null;
+  return (
+    <ul class="attachments" aria-label="Attachments">
+      {attachments.map((a) => {
+        const href = withToken(a.file_url, store.token);
+        const image = a.file_type.startsWith('image/') && a.thumbnail_url;
+        return (
+          <li key={a.id}>
+            {image ? (
+              <a href={href} target="_blank" rel="noopener noreferrer" class="attachment-image">
+                <img
+                  src={withToken(a.thumbnail_url!, store.token)}
+                  alt={a.file_name}
+                  width={a.width ? Math.min(a.width, 240) : undefined}
+                  loading="lazy"
+                />
+              </a>
+            ) : (
+              <a href={href} target="_blank" rel="noopener noreferrer" class="attachment-file" download={a.file_name}>
+                <span aria-hidden="true">📄</span>
+                <span class="file-name">{a.file_name}</span>
+                <span class="muted small">{fileSize(a.file_size)}</span>
+              </a>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
