@@ -133,7 +133,7 @@ export class ChatStore {
     const active = this.activeId;
     this.histories.clear();
     this.threads.clear();
-    if (active && this.channels.has(active)) await this.open(active);
+    if (active && this.channels.has(active)) await this.open(active, true);
     else this.activeId = undefined;
     this.changed();
   }
@@ -192,11 +192,12 @@ export class ChatStore {
 
   // ── actions ─────────────────────────────────────────────────────────────
 
-  async open(channelId: string): Promise<void> {
+  /** Opens a channel; `fromAddress`: the address already says so (no new history entry). */
+  async open(channelId: string, fromAddress = false): Promise<void> {
     this.activeId = channelId;
     this.threadId = undefined;
     this.highlightId = undefined;
-    go({ channelId });
+    if (!fromAddress) go({ channelId });
     this.changed();
     const jobs: Promise<unknown>[] = [this.loadMembers(channelId)];
     if (!this.histories.has(channelId)) jobs.push(this.loadOlder(channelId));
@@ -217,7 +218,7 @@ export class ChatStore {
       this.fail(new Error('That conversation is not one of yours, or it no longer exists.'));
       return;
     }
-    if (r.channelId !== this.activeId) await this.open(r.channelId);
+    if (r.channelId !== this.activeId) await this.open(r.channelId, true);
     if (r.messageId) await this.showMessage(r.channelId, r.messageId);
     else if (this.highlightId) {
       this.highlightId = undefined;
@@ -235,7 +236,6 @@ export class ChatStore {
       if (parent) await this.openThread(parent);
     }
     this.highlightId = messageId;
-    go({ channelId, messageId });
     this.changed();
   }
 
