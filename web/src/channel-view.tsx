@@ -105,7 +105,15 @@ export function ChannelView({ store, channel, menu }: { store: ChatStore; channe
             title="Moderation"
             onClick={() => setPanel('moderation')}
           >
-            🛡
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path
+                d="M12 3 5 6v5c0 4.5 3 8.3 7 10 4-1.7 7-5.5 7-10V6z"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="1.8"
+                stroke-linejoin="round"
+              />
+            </svg>
           </button>
         )}
       </header>

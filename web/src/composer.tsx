@@ -24,6 +24,13 @@ export function Composer(props: { store: ChatStore; channelId: string; parentId?
   const box = useRef<HTMLTextAreaElement>(null);
   const lastTyping = useRef(0);
   const uploads = usePendingUploads(store);
+  // "Sending…" only for a send that takes a while: most finish before it would flash.
+  const [slowSend, setSlowSend] = useState(false);
+  useEffect(() => {
+    if (!sending) return setSlowSend(false);
+    const t = setTimeout(() => setSlowSend(true), 400);
+    return () => clearTimeout(t);
+  }, [sending]);
 
   const channel = store.channels.get(channelId);
   const moderator = store.isModerator(channelId);
@@ -60,6 +67,9 @@ export function Composer(props: { store: ChatStore; channelId: string; parentId?
     const content = sent.trim();
     const ready = uploads.ready();
     if ((!content && ready.length === 0) || sending || uploads.busy || wait > 0 || frozen) return;
+    // The box is free at once for the next message: the sent text leaves it, what is typed meanwhile stays.
+    setText('');
+    setQuery(undefined);
     setSending(true);
     setError(undefined);
     try {
@@ -68,11 +78,11 @@ export function Composer(props: { store: ChatStore; channelId: string; parentId?
         mentions: mentionedIds(content, new Set(mentionable.map((m) => m.user_id))),
         attachmentIds: ready.map((a) => a.id),
       });
-      // Only what was sent goes; anything typed meanwhile stays.
-      setText((cur) => (cur.startsWith(sent) ? cur.slice(sent.length).replace(/^\s+/, '') : cur));
       uploads.sent(ready.map((a) => a.id));
       lastTyping.current = 0;
     } catch (e) {
+      // Not sent: its text comes back, before anything typed since.
+      setText((cur) => (cur.trim() ? `${sent}\n${cur}` : sent));
       const status = (e as { status?: number }).status;
       if (status !== 429 || !store.slowUntil.has(channelId)) setError((e as Error).message || 'Sending failed.');
       setNow(Date.now());
@@ -139,6 +149,11 @@ export function Composer(props: { store: ChatStore; channelId: string; parentId?
       )}
       {!frozen && wait <= 0 && !moderator && (channel?.slow_mode_seconds ?? 0) > 0 && (
         <p class="composer-hint muted small">Slow mode is on: one message every {channel!.slow_mode_seconds} s.</p>
+      )}
+      {slowSend && (
+        <p class="composer-hint muted small" role="status">
+          Sending…
+        </p>
       )}
       {error && (
         <p class="composer-error" role="alert">
