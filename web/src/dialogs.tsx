@@ -19,7 +19,11 @@ export function Dialog(props: {
         if (e.target === e.currentTarget) props.onClose();
       }}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') props.onClose();
+        if (e.key === 'Escape') {
+          // Handled: the drawer and panels behind the dialog stay as they are.
+          e.preventDefault();
+          props.onClose();
+        }
       }}
     >
       <form

@@ -7,23 +7,31 @@ import { useEffect, useRef } from 'preact/hooks';
  */
 export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren; testId?: string }) {
   const card = useRef<HTMLDivElement>(null);
+  const close = useRef(props.onClose);
+  close.current = props.onClose;
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
     card.current?.querySelector<HTMLElement>('button, input, select, textarea, a[href]')?.focus();
-    return () => before?.focus?.();
+    // On the document: focus may have left the dialog (a button disabled while it works).
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented) {
+        e.preventDefault();
+        close.current();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      if (before?.isConnected) before.focus();
+    };
   }, []);
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: a click outside the dialog or Escape closes it
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click outside the dialog closes it (Escape too, above)
+    // biome-ignore lint/a11y/useKeyWithClickEvents: as above
     <div
       class="overlay"
       onClick={(e) => {
         if (e.target === e.currentTarget) props.onClose();
-      }}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.stopPropagation();
-          props.onClose();
-        }
       }}
     >
       <div

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Channel } from '../../sdk/index.ts';
 import { Modal } from './modal.tsx';
 import type { ChatStore } from './store.ts';
@@ -15,6 +15,9 @@ export function ModerationPanel({
 }) {
   const [slow, setSlow] = useState(String(channel.slow_mode_seconds ?? 0));
   const [busy, setBusy] = useState(false);
+  // The switch moves when clicked and follows the channel's state (ours once saved, or anyone's change).
+  const [frozen, setFrozen] = useState(channel.is_frozen);
+  useEffect(() => setFrozen(channel.is_frozen), [channel.is_frozen]);
   const [error, setError] = useState<string>();
   const apply = async (patch: { is_frozen?: boolean; slow_mode_seconds?: number }) => {
     setBusy(true);
@@ -23,6 +26,7 @@ export function ModerationPanel({
       await store.moderate(channel.id, patch);
     } catch (e) {
       setError((e as Error).message);
+      setFrozen(channel.is_frozen);
     } finally {
       setBusy(false);
     }
@@ -35,9 +39,11 @@ export function ModerationPanel({
         <input
           type="checkbox"
           name="frozen"
-          checked={channel.is_frozen}
-          disabled={busy}
-          onChange={(e) => void apply({ is_frozen: e.currentTarget.checked })}
+          checked={frozen}
+          onChange={(e) => {
+            setFrozen(e.currentTarget.checked);
+            void apply({ is_frozen: e.currentTarget.checked });
+          }}
         />
         <span>
           Freeze the channel
