@@ -29,11 +29,12 @@ import { contactPolicyCost } from './phases/contact.ts';
 import { e2eLatency } from './phases/e2e.ts';
 import { fanout } from './phases/fanout.ts';
 import { historyPage } from './phases/history.ts';
+import { searchPhase } from './phases/search.ts';
 import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
 import { writeThroughput } from './phases/write.ts';
 
-const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact'] as const;
+const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact', 'search'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: opts } = parseArgs({
@@ -225,6 +226,9 @@ async function main(): Promise<number> {
   });
   await run('contact', async () => {
     metrics.contact_policy = contactPolicyCost(ctx);
+  });
+  await run('search', async () => {
+    metrics.search = await searchPhase(ctx);
   });
 
   if (interrupted) return 130;

@@ -1,4 +1,4 @@
-/** The resources and events of the Parley v1 contract (shared/API.md), as clients receive them. */
+/** The resources and events of the Parley v1 contract (docs/api.md), as clients receive them. */
 
 import type { Static } from '@sinclair/typebox';
 // The resources are the server's own schemas (src/contract/resources.ts), imported as types only:

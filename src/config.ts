@@ -56,6 +56,10 @@ export interface Config {
   maxEmojiPerMessage: number;
   /** Origins of host pages that may hand the embedded web UI a token by postMessage (none: off). */
   webEmbedOrigins: string[];
+  /** Terms (words, phrases, -terms) one search may hold; each is an index lookup. */
+  searchMaxTerms: number;
+  /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
+  searchSnippetChars: number;
 }
 
 export class ConfigError extends Error {}
@@ -180,5 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
     webEmbedOrigins: origins(env.PARLEY_WEB_EMBED_ORIGINS),
+    searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
+    searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
   };
 }

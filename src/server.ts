@@ -173,6 +173,7 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       },
       blocksChanged: (userId) => publisher.publish({ type: 'blocks', channel_id: null, data: { user_id: userId } }),
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
+      search: { maxTerms: config.searchMaxTerms, snippetChars: config.searchSnippetChars },
       presenceTtlMs: config.presenceTtlMs,
     };
     app = await buildApp({

@@ -4,6 +4,7 @@
  *   open:    a fixed schedule (rate, or a count at an interval); each message carries its scheduled
  *            send time and is sent at that time whether or not earlier ones were answered.
  *   history: sequential GETs of history pages at given cursors.
+ *   gets:    sequential GETs of any paths, each as its user (search queries).
  * Targets are Parley (POST /api/v1/channels/{id}/messages as the channel's poster) or a baseline
  * server (POST /publish with an event shaped like Parley's new_message).
  */
@@ -210,5 +211,27 @@ serveWorker({
       }
     }
     return { latency: summarize(lat), errors, firstError, meanRows: rows / Math.max(1, lat.length) };
+  },
+
+  /** Sequential GETs of the given paths, each as its user, after `warmup` unmeasured ones: ms per request. */
+  async gets(p: { requests: { path: string; user: string }[]; warmup: number }) {
+    const ms: number[] = [];
+    const counts: number[] = [];
+    let errors = 0;
+    let firstError = '';
+    for (let i = 0; i < p.requests.length; i++) {
+      const r = p.requests[i]!;
+      const s = nowMs();
+      const res = await client.request(r.path, 'GET', { authorization: `Bearer ${tokens.get(r.user)}` });
+      const e = nowMs();
+      if (res.status !== 200) {
+        errors++;
+        if (!firstError) firstError = `${res.status} ${res.body.slice(0, 200)}`;
+      }
+      if (i < p.warmup) continue;
+      ms.push(res.status === 200 ? e - s : Number.NaN);
+      counts.push(res.status === 200 ? (JSON.parse(res.body) as { messages: unknown[] }).messages.length : 0);
+    }
+    return { ms, counts, errors, firstError };
   },
 });

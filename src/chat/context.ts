@@ -34,4 +34,6 @@ export interface Chat {
   readonly removeFiles?: (storageKeys: string[]) => Promise<void>;
   /** A node that stops heartbeating has its users counted offline after this. */
   readonly presenceTtlMs: number;
+  /** Search: terms one query may hold; the length of a result's snippet (UTF-16 code units). */
+  readonly search: { readonly maxTerms: number; readonly snippetChars: number };
 }

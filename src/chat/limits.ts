@@ -2,7 +2,7 @@ import { ApiError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 
 /** The operations that are rate limited, each with its own bucket per user. */
-export const BUCKETS = ['send', 'typing', 'reaction', 'upload', 'channel'] as const;
+export const BUCKETS = ['send', 'typing', 'reaction', 'upload', 'channel', 'search'] as const;
 export type Bucket = (typeof BUCKETS)[number];
 
 export interface Rate {
@@ -105,7 +105,8 @@ export class RateLimiter {
 }
 
 /** The defaults, and the contract's example of PARLEY_RATE_LIMITS. */
-export const DEFAULT_RATE_LIMITS = 'send=30/10s,typing=20/10s,reaction=60/10s,upload=20/60s,channel=20/60s';
+export const DEFAULT_RATE_LIMITS =
+  'send=30/10s,typing=20/10s,reaction=60/10s,upload=20/60s,channel=20/60s,search=30/10s';
 
 /**
  * PARLEY_RATE_LIMITS: `off`, or comma-separated `bucket=N/duration` (or `bucket=off`) over the

@@ -13,7 +13,17 @@ const LOCK_KEY = LOCKS.migrations;
  * The live definitions (db/live): every function and trigger, in the order they must be created
  * (SQL functions are checked against what they call when created). Applied after the migrations.
  */
-const LIVE_FILES = ['json', 'event-log', 'messages', 'reactions', 'members', 'channels', 'reports', 'triggers'];
+const LIVE_FILES = [
+  'json',
+  'event-log',
+  'messages',
+  'reactions',
+  'members',
+  'channels',
+  'reports',
+  'triggers',
+  'search',
+];
 
 export interface Live {
   revision: number;

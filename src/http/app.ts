@@ -7,16 +7,19 @@ import { validatorCompiler } from '../contract/validation.ts';
 import { auditServerKeys, authenticate } from './authenticate.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
+import { documentRoutes, swaggerOptions } from './openapi.ts';
 import activityRoutes from './routes/activity.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
 import directRoutes from './routes/direct.ts';
+import memberChangeRoutes from './routes/member-changes.ts';
 import memberRoutes from './routes/members.ts';
 import messageRoutes from './routes/messages.ts';
 import opsRoutes from './routes/ops.ts';
 import presenceRoutes from './routes/presence.ts';
 import reactionRoutes from './routes/reactions.ts';
 import safetyRoutes from './routes/safety.ts';
+import searchRoutes from './routes/search.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
 import serverUserRoutes from './routes/server/users.ts';
@@ -45,13 +48,9 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Parley', version: '1', description: 'Real-time messaging on PostgreSQL. See API.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  // Summaries, descriptions and examples of every route added from here on (src/http/openapi-operations.ts).
+  documentRoutes(app);
+  await app.register(swagger, swaggerOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, {
     options: { maxPayload: deps.config.wsMaxFrameBytes },
@@ -91,6 +90,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         userRoutes,
         channelRoutes,
         memberRoutes,
+        memberChangeRoutes,
         directRoutes,
         messageRoutes,
         reactionRoutes,
@@ -99,10 +99,11 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         streamRoutes,
         wsRoutes,
         safetyRoutes,
+        searchRoutes,
       ]) {
         await api.register(routes, { deps });
       }
-      for (const routes of [serverUserRoutes, serverChannelRoutes, serverModerationRoutes]) {
+      for (const routes of [serverUserRoutes, serverChannelRoutes, memberChangeRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
     },

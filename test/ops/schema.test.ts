@@ -63,8 +63,17 @@ describe('db/live, the one current source of every function and trigger', () => 
   });
 
   test('no migration after 0010 defines a function or trigger: they live in db/live', () => {
+    const live = loadLive()
+      .files.map((f) => f.sql)
+      .join('\n');
     for (const m of loadMigrations().filter((x) => x.version > 10)) {
-      assert.doesNotMatch(m.sql, /CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|TRIGGER|CONSTRAINT\s+TRIGGER)/i, m.name);
+      assert.doesNotMatch(m.sql, /CREATE\s+(OR\s+REPLACE\s+)?(TRIGGER|CONSTRAINT\s+TRIGGER)/i, m.name);
+      // The one exception: a migration whose own DDL needs a function while it runs (the expression
+      // of a generated column, 0018) creates that function's body of the day; db/live holds the
+      // current one, which replaces it right after.
+      for (const [, name] of m.sql.matchAll(/CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)/gi)) {
+        assert.match(live, new RegExp(`CREATE OR REPLACE FUNCTION ${name}\\(`), `${m.name}: ${name} is not in db/live`);
+      }
     }
   });
 

@@ -97,6 +97,7 @@ test('PARLEY_RATE_LIMITS: the defaults, off, one bucket off or changed, and a cl
     reaction: { limit: 60, windowMs: 10_000 },
     upload: { limit: 20, windowMs: 60_000 },
     channel: { limit: 20, windowMs: 60_000 },
+    search: { limit: 30, windowMs: 10_000 },
   });
   assert.deepEqual(loadConfig({ PARLEY_RATE_LIMITS: 'off' }).rateLimits, {});
   const some = loadConfig({ PARLEY_RATE_LIMITS: 'typing=off,send=100/1m' }).rateLimits;

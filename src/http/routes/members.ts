@@ -1,18 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import {
-  AddMemberInput,
-  addMember,
-  listMembers,
-  PreferencesInput,
-  removeMember,
-  updatePreferencesOf,
-} from '../../chat/members.ts';
+import { listMembers, PreferencesInput, updatePreferencesOf } from '../../chat/members.ts';
 import { Member } from '../../contract/resources.ts';
 import { UserId, Uuid } from '../../contract/schemas.ts';
 import { ChannelParams, errors } from '../schemas.ts';
 import type { Routes } from './types.ts';
 
-const MemberParams = Type.Object({ id: Uuid, user_id: UserId });
+const _MemberParams = Type.Object({ id: Uuid, user_id: UserId });
 
 const routes: Routes = async (app, { deps }) => {
   const { chat } = deps;
@@ -27,37 +20,6 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req) => ({ members: await listMembers(chat, req.actor, req.params.id) }),
-  );
-
-  app.post(
-    '/channels/:id/members',
-    {
-      schema: {
-        tags: ['members'],
-        params: ChannelParams,
-        body: AddMemberInput,
-        response: { 200: Member, 201: Member, ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      const { created, member } = await addMember(chat, req.actor, req.params.id, req.body);
-      return reply.status(created ? 201 : 200).send(member);
-    },
-  );
-
-  app.delete(
-    '/channels/:id/members/:user_id',
-    {
-      schema: {
-        tags: ['members'],
-        params: MemberParams,
-        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      await removeMember(chat, req.actor, req.params.id, req.params.user_id);
-      return reply.status(204).send(null);
-    },
   );
 
   app.patch(

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { BanInput, banUser, listBans, unbanUser } from '../../chat/bans.ts';
+import { listBans } from '../../chat/bans.ts';
 import { block, listBlocks, unblock } from '../../chat/blocks.ts';
 import { ReportInput, reportMessage } from '../../chat/reports.ts';
 import { Ban, Report } from '../../contract/resources.ts';
@@ -12,7 +12,7 @@ const routes: Routes = async (app, { deps }) => {
   const { chat } = deps;
   const tags = ['safety'];
   const BlockParams = Type.Object({ user_id: UserId });
-  const BanParams = Type.Object({ id: Uuid, user_id: UserId });
+  const _BanParams = Type.Object({ id: Uuid, user_id: UserId });
 
   app.get(
     '/me/blocks',
@@ -89,37 +89,6 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     async (req) => ({ bans: await listBans(chat, req.actor, req.params.id) }),
-  );
-
-  app.post(
-    '/channels/:id/bans',
-    {
-      schema: {
-        tags,
-        summary: 'Ban a member (owner, admin, tutor)',
-        description: 'Removes them and refuses them as a member until `until` (for good without it).',
-        params: ChannelParams,
-        body: BanInput,
-        response: { 201: Ban, ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => reply.status(201).send(await banUser(chat, req.actor, req.params.id, req.body)),
-  );
-
-  app.delete(
-    '/channels/:id/bans/:user_id',
-    {
-      schema: {
-        tags,
-        summary: 'Lift a ban',
-        params: BanParams,
-        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      await unbanUser(chat, req.actor, req.params.id, req.params.user_id);
-      return reply.status(204).send(null);
-    },
   );
 };
 

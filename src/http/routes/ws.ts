@@ -31,6 +31,10 @@ const ops = {
   ping: op({ op: Type.Literal('ping'), ref: Ref }),
 } satisfies Record<string, TSchema>;
 type Ops = { [K in keyof typeof ops]: Static<(typeof ops)[K]> };
+/** Each op's own fields, for test/ops/api-doc.test.ts (docs/api.md's table of ops must name them all). */
+export const WS_OP_FIELDS: Record<string, string[]> = Object.fromEntries(
+  Object.entries(ops).map(([name, s]) => [name, Object.keys(s.properties).filter((f) => f !== 'op' && f !== 'ref')]),
+);
 
 /**
  * A Map, not an object: an op named after a property every object inherits (`__proto__`,

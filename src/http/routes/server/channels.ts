@@ -1,9 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { createChannelAsServer, deleteChannel, ServerChannelInput } from '../../../chat/channels.ts';
-import { AddMemberInput, addMember, removeMember } from '../../../chat/members.ts';
 import { ServerMessageInput, sendAsServer } from '../../../chat/messages.ts';
-import { Channel, Member, Message } from '../../../contract/resources.ts';
-import { UserId, Uuid } from '../../../contract/schemas.ts';
+import { Channel, Message } from '../../../contract/resources.ts';
 import { ChannelParams, errors } from '../../schemas.ts';
 import type { Routes } from '../types.ts';
 
@@ -45,39 +43,6 @@ const routes: Routes = async (app, { deps }) => {
     },
     async (req, reply) => {
       await deleteChannel(chat, req.actor, req.params.id);
-      return reply.status(204).send(null);
-    },
-  );
-
-  app.post(
-    '/channels/:id/members',
-    {
-      schema: {
-        tags,
-        summary: 'Add a member with any role',
-        params: ChannelParams,
-        body: AddMemberInput,
-        response: { 200: Member, 201: Member, ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      const { created, member } = await addMember(chat, req.actor, req.params.id, req.body);
-      return reply.status(created ? 201 : 200).send(member);
-    },
-  );
-
-  app.delete(
-    '/channels/:id/members/:user_id',
-    {
-      schema: {
-        tags,
-        summary: 'Remove a member',
-        params: Type.Object({ id: Uuid, user_id: UserId }),
-        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      await removeMember(chat, req.actor, req.params.id, req.params.user_id);
       return reply.status(204).send(null);
     },
   );

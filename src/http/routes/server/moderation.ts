@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { BanInput, banUser, unbanUser } from '../../../chat/bans.ts';
 import { listReports, ReportsQuery, ResolveInput, resolve } from '../../../chat/reports.ts';
-import { Ban, Report } from '../../../contract/resources.ts';
-import { UserId, Uuid } from '../../../contract/schemas.ts';
-import { ChannelParams, errors } from '../../schemas.ts';
+import { Report } from '../../../contract/resources.ts';
+import { Uuid } from '../../../contract/schemas.ts';
+import { errors } from '../../schemas.ts';
 import type { Routes } from '../types.ts';
 
 /** The server API's moderation: the report queue, and bans in any channel. */
@@ -39,36 +38,6 @@ const routes: Routes = async (app, { deps }) => {
       },
     },
     (req) => resolve(chat, req.actor, req.params.id, req.body),
-  );
-
-  app.post(
-    '/channels/:id/bans',
-    {
-      schema: {
-        tags,
-        summary: 'Ban a member of any channel',
-        params: ChannelParams,
-        body: BanInput,
-        response: { 201: Ban, ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => reply.status(201).send(await banUser(chat, req.actor, req.params.id, req.body)),
-  );
-
-  app.delete(
-    '/channels/:id/bans/:user_id',
-    {
-      schema: {
-        tags,
-        summary: 'Lift a ban',
-        params: Type.Object({ id: Uuid, user_id: UserId }),
-        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (req, reply) => {
-      await unbanUser(chat, req.actor, req.params.id, req.params.user_id);
-      return reply.status(204).send(null);
-    },
   );
 };
 
