@@ -73,7 +73,9 @@ export function Composer(props: { store: ChatStore; channelId: string; parentId?
     setSending(true);
     setError(undefined);
     try {
-      await store.send(channelId, content, {
+      // A message needs text: files sent alone are announced by their names.
+      const body = content || ready.map((f) => f.file_name).join(', ');
+      await store.send(channelId, body, {
         parentId,
         mentions: mentionedIds(content, new Set(mentionable.map((m) => m.user_id))),
         attachmentIds: ready.map((a) => a.id),
