@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChannelView } from './channel-view.tsx';
 import { DrawerToggle, useDrawer } from './drawer.tsx';
 import { listenForTokens, loadUiConfig, requestToken, tokenExpiry, type UiConfig } from './embed.ts';
+import { navigate } from './navigate.ts';
 import { parseRoute, takeTokenFromHash } from './route.ts';
 import { Sidebar } from './sidebar.tsx';
 import { SignIn } from './signin.tsx';
@@ -133,7 +134,7 @@ function Chat({ session, config, onSignOut }: { session: Session; config: UiConf
     scheduleRefresh(session.token);
     const follow = () => {
       drawer.close(false);
-      void store.navigate(parseRoute(location.hash)).catch((e) => store.fail(e));
+      void navigate(store, parseRoute(location.hash)).catch((e) => store.fail(e));
     };
     store
       .start()

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Member } from '../../sdk/index.ts';
 import { Dialog } from './dialogs.tsx';
+import { ban } from './safety.ts';
 import type { ChatStore } from './store.ts';
 
 const DURATIONS = [
@@ -22,7 +23,7 @@ export function BanDialog(props: { store: ChatStore; channelId: string; member: 
       onClose={props.onClose}
       onSubmit={async () => {
         const until = duration ? new Date(Date.now() + Number(duration) * 1000).toISOString() : undefined;
-        await props.store.ban(props.channelId, props.member.user_id, {
+        await ban(props.store, props.channelId, props.member.user_id, {
           ...(until ? { until } : {}),
           ...(reason.trim() ? { reason: reason.trim() } : {}),
         });

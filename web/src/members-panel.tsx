@@ -3,6 +3,7 @@ import type { Member } from '../../sdk/index.ts';
 import { Avatar } from './avatar.tsx';
 import { BanDialog } from './ban-dialog.tsx';
 import { Modal } from './modal.tsx';
+import { setBlocked } from './safety.ts';
 import type { ChatStore } from './store.ts';
 
 const ROLE_TEXT: Record<string, string> = {
@@ -55,7 +56,7 @@ export function MembersPanel({
                   type="button"
                   class="ghost small-btn"
                   aria-label={`${blocked ? 'Unblock' : 'Block'} ${name}`}
-                  onClick={() => run(store.setBlocked(m.user_id, !blocked))}
+                  onClick={() => run(setBlocked(store, m.user_id, !blocked))}
                 >
                   {blocked ? 'Unblock' : 'Block'}
                 </button>

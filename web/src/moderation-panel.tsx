@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Channel } from '../../sdk/index.ts';
 import { Modal } from './modal.tsx';
+import { moderate } from './safety.ts';
 import type { ChatStore } from './store.ts';
 
 /** The channel's moderation (owner, admin, tutor): freeze it, slow it down. Bans are in the members list. */
@@ -23,7 +24,7 @@ export function ModerationPanel({
     setBusy(true);
     setError(undefined);
     try {
-      await store.moderate(channel.id, patch);
+      await moderate(store, channel.id, patch);
     } catch (e) {
       setError((e as Error).message);
       setFrozen(channel.is_frozen);

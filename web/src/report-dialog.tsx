@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Message } from '../../sdk/index.ts';
 import { Dialog } from './dialogs.tsx';
+import { report } from './safety.ts';
 import type { ChatStore } from './store.ts';
 
 /** Report a message to the platform's moderators, with a reason they read. */
@@ -13,7 +14,7 @@ export function ReportDialog(props: { store: ChatStore; message: Message; author
       onClose={props.onClose}
       onSubmit={async () => {
         if (!reason.trim()) throw new Error('Say what is wrong with this message.');
-        await props.store.report(props.message, reason.trim());
+        await report(props.store, props.message, reason.trim());
         props.store.inform('Report sent. The moderators will review this message.');
       }}
     >

@@ -1,6 +1,6 @@
 import { type Channel, type ConnectionState, type Member, type Message, ParleyClient } from '../../sdk/index.ts';
 import { applyEvent } from './events.ts';
-import { go, type Route } from './route.ts';
+import { go } from './route.ts';
 import { UserDirectory } from './users.ts';
 
 export interface Session {
@@ -205,40 +205,6 @@ export class ChatStore {
     this.markRead();
   }
 
-  /** Follows the address (a reload, a link, back or forward). */
-  async navigate(r: Route): Promise<void> {
-    if (!r.channelId) {
-      this.activeId = undefined;
-      this.threadId = undefined;
-      this.highlightId = undefined;
-      this.changed();
-      return;
-    }
-    if (!this.channels.has(r.channelId)) {
-      this.fail(new Error('That conversation is not one of yours, or it no longer exists.'));
-      return;
-    }
-    if (r.channelId !== this.activeId) await this.open(r.channelId, true);
-    if (r.messageId) await this.showMessage(r.channelId, r.messageId);
-    else if (this.highlightId) {
-      this.highlightId = undefined;
-      this.changed();
-    }
-  }
-
-  /** Pages back through history until the message is there (or opens its thread if it is a reply). */
-  private async showMessage(channelId: string, messageId: string): Promise<void> {
-    const has = () => this.histories.get(channelId)?.items.some((m) => m.id === messageId);
-    for (let i = 0; i < 40 && !has() && this.histories.get(channelId)?.hasMore; i++) await this.loadOlder(channelId);
-    if (!has()) {
-      const t = await this.client.thread(messageId, { limit: 1 }).catch(() => undefined);
-      const parent = t?.parent.parent_message_id;
-      if (parent) await this.openThread(parent);
-    }
-    this.highlightId = messageId;
-    this.changed();
-  }
-
   async loadMembers(channelId: string): Promise<void> {
     this.members.set(channelId, await this.client.listMembers(channelId));
     this.changed();
@@ -298,30 +264,6 @@ export class ChatStore {
       }
       throw e;
     }
-  }
-
-  // ── safety ──────────────────────────────────────────────────────────────
-
-  async setBlocked(userId: string, blocked: boolean): Promise<void> {
-    await this.client.request(blocked ? 'PUT' : 'DELETE', `/me/blocks/${encodeURIComponent(userId)}`);
-    if (blocked) this.blocks.add(userId);
-    else this.blocks.delete(userId);
-    this.changed();
-  }
-
-  async report(m: Message, reason: string): Promise<void> {
-    await this.client.request('POST', `/messages/${m.id}/reports`, { reason });
-  }
-
-  async ban(channelId: string, userId: string, opts: { until?: string; reason?: string }): Promise<void> {
-    await this.client.request('POST', `/channels/${channelId}/bans`, { user_id: userId, ...opts });
-    await this.loadMembers(channelId);
-  }
-
-  async moderate(channelId: string, patch: { is_frozen?: boolean; slow_mode_seconds?: number }): Promise<void> {
-    const c = await this.client.request<Channel>('PATCH', `/channels/${channelId}`, patch);
-    this.channels.set(c.id, { ...this.channels.get(c.id), ...c });
-    this.changed();
   }
 
   async toggleReaction(m: Message, emoji: string): Promise<void> {
