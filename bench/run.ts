@@ -8,7 +8,8 @@
  * (or --out FILE) and a table with each target's PASS/MISS, judged only against baselines measured
  * in the same run.
  *
- * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup,activity,contact, --profile (CPU
+ * Options: --quick, --out FILE, --only write,e2e,history,fanout,storm,startup,activity,contact,search,
+ * tokens,webhook,uploads, --profile (CPU
  * profiles of every server into the log directory), --keep (keep the work directory), --backlog N
  * (experiment: servers listen with an accept queue of N instead of Node's 511; see lib/probe.ts).
  */
@@ -32,9 +33,25 @@ import { historyPage } from './phases/history.ts';
 import { searchPhase } from './phases/search.ts';
 import { startup, stopOrphan } from './phases/startup.ts';
 import { reconnectStorm } from './phases/storm.ts';
+import { tokens } from './phases/tokens.ts';
+import { uploads } from './phases/uploads.ts';
+import { webhookDelivery } from './phases/webhook.ts';
 import { writeThroughput } from './phases/write.ts';
 
-const PHASES = ['write', 'e2e', 'history', 'fanout', 'storm', 'startup', 'activity', 'contact', 'search'] as const;
+const PHASES = [
+  'write',
+  'e2e',
+  'history',
+  'fanout',
+  'storm',
+  'startup',
+  'activity',
+  'contact',
+  'search',
+  'tokens',
+  'webhook',
+  'uploads',
+] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: opts } = parseArgs({
@@ -229,6 +246,15 @@ async function main(): Promise<number> {
   });
   await run('search', async () => {
     metrics.search = await searchPhase(ctx);
+  });
+  await run('tokens', async () => {
+    metrics.tokens = await tokens(ctx);
+  });
+  await run('webhook', async () => {
+    metrics.webhook = await webhookDelivery(ctx);
+  });
+  await run('uploads', async () => {
+    metrics.uploads = await uploads(ctx);
   });
 
   if (interrupted) return 130;

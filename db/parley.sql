@@ -1086,6 +1086,53 @@ CREATE INDEX reports_status_idx ON reports (status, created_at);
 CREATE UNIQUE INDEX reports_once_idx ON reports (message_id, reporter) WHERE reporter IS NOT NULL;
 INSERT INTO parley_migrations (version, name) VALUES (16, 'safety');
 
+-- 0017_attachments.sql
+-- Attachments, v1.1: what an upload is (its hash, an image's size and thumbnail), when it was
+-- attached, and a place for the bytes when PARLEY_STORAGE=postgres.
+--
+-- The table itself is 0001's: uploader, message (ON DELETE SET NULL), name, sniffed type, size and
+-- storage key. attached_at tells apart an upload never attached (deleted after PARLEY_UPLOAD_TTL)
+-- from one whose message row is gone (retention's hard delete set message_id to null): both have
+-- message_id null, and the sweeper removes the bytes of both. An upload is attached once: the link
+-- requires attached_at to be null, so a file whose message is gone cannot be attached again.
+ALTER TABLE attachments
+  ADD COLUMN sha256          text CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  ADD COLUMN width           integer CHECK (width > 0),
+  ADD COLUMN height          integer CHECK (height > 0),
+  ADD COLUMN thumbnail_key   text,
+  ADD COLUMN thumbnail_type  text,
+  ADD COLUMN thumbnail_size  bigint CHECK (thumbnail_size >= 0),
+  ADD COLUMN attached_at     timestamptz;
+
+-- Rows linked before this migration were attached when they were made.
+UPDATE attachments SET attached_at = created_at WHERE message_id IS NOT NULL;
+
+-- The sweeper's two questions, each an index scan over the few rows that need an answer.
+CREATE INDEX attachments_unattached_idx ON attachments (created_at) WHERE message_id IS NULL AND attached_at IS NULL;
+CREATE INDEX attachments_detached_idx ON attachments (attached_at) WHERE message_id IS NULL AND attached_at IS NOT NULL;
+CREATE INDEX attachments_uploader_idx ON attachments (uploader_id);
+
+-- PARLEY_STORAGE=postgres: a file's bytes in chunks of at most 256 KiB, so any node serves any
+-- file, a backup holds everything, and no row is huge (a range request reads only the chunks it
+-- covers). Keyed by storage key, not by attachment: chunks are written while the upload streams,
+-- before its row exists, and a row only ever names a key whose chunks are all written.
+CREATE TABLE attachment_chunks (
+  storage_key text NOT NULL,
+  n           integer NOT NULL CHECK (n >= 0),
+  -- Where this chunk starts in the file, so a range finds its first chunk without summing.
+  start_at    bigint NOT NULL CHECK (start_at >= 0),
+  bytes       bytea NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (storage_key, n)
+);
+-- bytea is compressed by TOAST by default; uploads are mostly compressed already (images, video,
+-- archives), so compressing them again costs CPU for nothing.
+ALTER TABLE attachment_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL;
+
+-- The sweeper asks, of each chunk key with no row, whether a row names it.
+CREATE INDEX attachments_storage_key_idx ON attachments (storage_key);
+INSERT INTO parley_migrations (version, name) VALUES (17, 'attachments');
+
 -- 0018_search.sql
 -- Full-text search (GET /api/v1/search). Every message's text, as a tsvector kept by PostgreSQL
 -- itself (a stored generated column: an edit recomputes it, a soft delete empties it, and a writer
@@ -1144,6 +1191,62 @@ ALTER TABLE channel_messages
 CREATE INDEX channel_messages_search_idx ON channel_messages USING gin (search_tsv);
 INSERT INTO parley_migrations (version, name) VALUES (18, 'search');
 
+-- 0019_webhooks.sql
+-- Webhooks (Standard Webhooks) and offline notifications.
+
+-- An endpoint reads the event log after its own durable cursor: the last pos it acknowledged (or
+-- skipped: filtered out, or pruned before it could be delivered). The attempt state of the event
+-- after the cursor is kept here too, so a node that takes over keeps the backoff where it was.
+-- One node delivers to an endpoint at a time: it holds the lease (lease_owner until lease_until)
+-- and every write of the cursor is fenced by it, so a node that lost the lease changes nothing.
+CREATE TABLE webhook_endpoints (
+  id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  url             text NOT NULL CHECK (char_length(url) <= 2048),
+  -- null: every durable event.
+  events          text[],
+  -- whsec_<base64>; the receiver needs it to verify, so it is kept as is (like any API secret).
+  secret          text NOT NULL,
+  -- 'env': the one configured by PARLEY_WEBHOOK_URL (upserted at start); 'api': the server API's.
+  source          text NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'env')),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  cursor_pos      bigint NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz,
+  last_attempt_at timestamptz,
+  last_status     integer,
+  last_error      text,
+  last_success_at timestamptz,
+  -- Set when events were pruned from the log before they could be delivered; cleared by the next
+  -- acknowledged delivery. skipped_events counts the positions lost that way, ever.
+  failing         boolean NOT NULL DEFAULT false,
+  failing_since   timestamptz,
+  skipped_events  bigint NOT NULL DEFAULT 0,
+  lease_owner     text,
+  lease_until     timestamptz
+);
+CREATE UNIQUE INDEX webhook_endpoints_env_idx ON webhook_endpoints (source) WHERE source = 'env';
+
+-- One row per offline notification ever written: the primary key is what makes the job idempotent
+-- across nodes and restarts (a user is told of a message once). The text itself is not copied here:
+-- the trigger (db/live/notifications.sql) reads it from the message when with_content is set.
+CREATE TABLE notifications (
+  user_id      text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  message_id   uuid NOT NULL REFERENCES channel_messages (id) ON DELETE CASCADE,
+  channel_id   uuid NOT NULL,
+  reason       text NOT NULL CHECK (reason IN ('mention', 'direct', 'reply')),
+  with_content boolean NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX notifications_message_idx ON notifications (message_id);
+
+-- The notification job reads the log after this pos (commit order, so nothing is passed over):
+-- messages from before this migration are never notified.
+INSERT INTO parley_state (key, value)
+SELECT 'notified_through', coalesce(max(pos), 0) FROM event_log
+ON CONFLICT (key) DO NOTHING;
+INSERT INTO parley_migrations (version, name) VALUES (19, 'webhooks');
+
 -- db/live/json.sql
 -- JSON shapes of the contract, built in one place so the API and the event log agree byte for byte.
 
@@ -1154,10 +1257,16 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
+-- The Attachment (v1.1): width, height and thumbnail_url only when the file is an image that has
+-- them (jsonb_strip_nulls drops them otherwise, as the contract's optional fields).
 CREATE OR REPLACE FUNCTION parley_attachment_json(a attachments) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('id', a.id, 'file_url', '/api/v1/attachments/' || a.id, 'file_name', a.file_name,
-                            'file_type', a.file_type, 'file_size', a.file_size)
+                            'file_type', a.file_type, 'file_size', a.file_size, 'sha256', a.sha256)
+         || jsonb_strip_nulls(jsonb_build_object(
+              'width', a.width, 'height', a.height,
+              'thumbnail_url', CASE WHEN a.thumbnail_key IS NOT NULL
+                                    THEN '/api/v1/attachments/' || a.id || '?thumbnail=1' END))
 $$;
 
 -- The Message with its attachments and reactions given: inlinable (no subqueries), so a set-based
@@ -1670,6 +1779,32 @@ BEGIN
 END
 $$;
 
+-- db/live/notifications.sql
+-- An offline notification is news for the host's backend (it sends the e-mail or push), not for any
+-- stream: like message_reported it goes into the log (webhooks get it, in order, never lost) with an
+-- empty audience, so no user stream and no replay sends it.
+CREATE OR REPLACE FUNCTION parley_notification_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_batch bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+    RETURN NULL;
+  END IF;
+  v_batch := nextval('event_pending_batch_seq');
+  INSERT INTO event_pending (batch, head, type, channel_id, target_user_ids, data, object_id)
+  SELECT v_batch, row_number() OVER w = 1, 'notification', n.channel_id, '{}'::text[],
+         jsonb_build_object('user_id', n.user_id, 'channel_id', n.channel_id, 'message_id', n.message_id,
+                            'reason', n.reason)
+           || CASE WHEN n.with_content THEN jsonb_build_object('content', m.content) ELSE '{}'::jsonb END,
+         n.message_id::text
+    FROM new_rows n JOIN channel_messages m ON m.id = n.message_id
+  WINDOW w AS (ORDER BY m.seq, n.user_id)
+   ORDER BY m.seq, n.user_id;
+  RETURN NULL;
+END
+$$;
+
 -- db/live/triggers.sql
 -- Every trigger of Parley's tables. Triggers of one table and timing fire in name order, which some
 -- of these rely on (a message's new_message before its parent's thread_updated).
@@ -1758,6 +1893,12 @@ CREATE TRIGGER reports_notify_insert
   AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();
 
+-- notifications
+DROP TRIGGER IF EXISTS notifications_notify_insert ON notifications;
+CREATE TRIGGER notifications_notify_insert
+  AFTER INSERT ON notifications REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_notification_change();
+
 -- db/live/search.sql
 -- Search: what a message's text is indexed as, and what a searched term is looked up as. One
 -- tokenisation for both, so a term finds exactly the messages whose text holds it.
@@ -1825,6 +1966,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
           ) runs), '')::tsquery
     FROM cls
 $fn$;
-INSERT INTO parley_state (key, value) VALUES ('live_revision', 4)
+INSERT INTO parley_state (key, value) VALUES ('live_revision', 5)
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 COMMIT;

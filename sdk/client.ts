@@ -5,6 +5,7 @@ import { fetchTransport } from './sse.ts';
 import { EventStream, type ReconnectOptions } from './stream.ts';
 import type { TransportFactory } from './transport.ts';
 import type {
+  Attachment,
   Channel,
   ChannelType,
   ClientEventMap,
@@ -19,6 +20,7 @@ import type {
   User,
   UserStatus,
 } from './types.ts';
+import { type UploadOptions, uploadFile } from './upload.ts';
 
 export interface ParleyClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:8080` (in a page served by Parley: `location.origin`). */
@@ -234,6 +236,22 @@ export class ParleyClient {
         await sleep(Math.max((err.retryAfter ?? 0) * 1000, 200 * 2 ** attempt));
       }
     }
+  }
+
+  /**
+   * Uploads a file (a File or any Blob) for `sendMessage`'s `attachment_ids`; `onProgress` reports
+   * the bytes sent. An upload sent with no message is deleted by the server after a while (24 h).
+   */
+  upload(file: Blob, opts: UploadOptions = {}): Promise<Attachment> {
+    return uploadFile(this.baseUrl, this.token, this.fetchImpl, file, opts);
+  }
+
+  /** An attachment's address with the token in the query, for `<img src>` (which sends no header). */
+  fileUrl(attachment: Pick<Attachment, 'file_url'>, opts: { thumbnail?: boolean } = {}): string {
+    const url = new URL(`${this.baseUrl}${attachment.file_url}`);
+    if (opts.thumbnail) url.searchParams.set('thumbnail', '1');
+    url.searchParams.set('access_token', this.token);
+    return url.toString();
   }
 
   editMessage(messageId: string, content: string, mentions?: string[]): Promise<Message> {

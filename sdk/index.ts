@@ -18,3 +18,4 @@ export { type FetchTransportOptions, fetchTransport, SseParser } from './sse.ts'
 export { EventStream, type EventStreamOptions, type ReconnectOptions } from './stream.ts';
 export type { Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.ts';
 export type * from './types.ts';
+export type { UploadOptions } from './upload.ts';

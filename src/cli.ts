@@ -8,6 +8,7 @@ import { EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createServerKey, listServerKeys, revokeServerKey } from './db/server-keys.ts';
 import { doctor } from './doctor.ts';
+import { stopWithLauncher } from './launcher.ts';
 import { serve } from './main.ts';
 
 const USAGE = `Usage: parley <command>
@@ -106,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
+      // Installed before start-up, so a launcher signalled during initdb is noticed too.
+      stopWithLauncher();
       await serve();
       return -1; // keeps running
     case 'migrate': {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseRateLimits, type RateLimits } from './chat/limits.ts';
+import { isWebhookSecret, isWebhookUrl } from './webhooks/signing.ts';
 
 /** Every setting Parley reads from the environment, with its default in one place. */
 export interface Config {
@@ -60,6 +61,66 @@ export interface Config {
   searchMaxTerms: number;
   /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
   searchSnippetChars: number;
+  /** One more webhook endpoint, configured without the API (PARLEY_WEBHOOK_URL + _SECRET); upserted at start. */
+  webhook: { url: string; secret: string } | undefined;
+  /** A webhook POST not answered with a 2xx within this is a failed attempt. */
+  webhookTimeoutMs: number;
+  /** The first retry of a failed delivery waits this long, each next one twice as long, up to the max. */
+  webhookRetryMinMs: number;
+  webhookRetryMaxMs: number;
+  /** How long a node's hold on an endpoint lasts without renewal: another node takes over after it. */
+  webhookLeaseMs: number;
+  /** The backstop read of the log for webhooks when no notification woke the delivery. */
+  webhookPollMs: number;
+  /** A user offline this long who has not read a message that concerns them gets a notification. */
+  notifyAfterMs: number;
+  /** Whether a notification carries the message's text (0 for platforms whose users are minors). */
+  notificationContent: boolean;
+  /** Run as root: where the embedded PostgreSQL's binaries and clusters go when the postgres user cannot reach them. */
+  embeddedHome: string;
+  /** Origins whose pages may call the API from a browser (`*`: any); empty: same-origin only. */
+  corsOrigins: string[];
+  /** How long a browser may reuse a CORS preflight's answer. */
+  corsMaxAgeSeconds: number;
+  /** Where attachments' bytes live: files in uploadsDir, or chunks in the database. */
+  storage: 'fs' | 'postgres';
+  /**
+   * PARLEY_STORAGE=fs: the directory (shared by every node of a cluster); also where uploads are
+   * staged. Unset: PARLEY_DATA_DIR/uploads (see uploadsDirOf).
+   */
+  uploadsDir: string | undefined;
+  /** An upload attached to no message is deleted this long after it was made. */
+  uploadTtlMs: number;
+  /** How often a node looks for unattached uploads and files whose message is gone (one node at a time). */
+  uploadSweepMs: number;
+  /** Attachments one message may carry. */
+  maxAttachmentsPerMessage: number;
+  /** Images with more pixels than this get no thumbnail (a small file can decode to gigabytes). */
+  thumbnailMaxPixels: number;
+  /** The host's identity provider: RS256/ES256/EdDSA tokens (src/auth/idp.ts). */
+  idp: IdpConfig;
+}
+
+/** Identity-provider tokens; with no JWKS URL and no public key, only HS256 tokens are accepted. */
+export interface IdpConfig {
+  /** JWKS endpoints; the i-th is trusted for the i-th issuer when as many issuers are named. */
+  jwksUrls: string[];
+  /** PEM public keys (several blocks may be concatenated). */
+  publicKeys: string[];
+  /** Accepted `iss` values; empty: not checked. */
+  issuers: string[];
+  /** Accepted `aud` values (any one); empty: not checked. */
+  audiences: string[];
+  userClaim: string;
+  nameClaim: string;
+  /** Accept tokens without `exp` (they never expire; revocation is then the only way out). */
+  allowNoExp: boolean;
+  /** An unknown `kid` refetches its JWKS at most this often (per URL). */
+  jwksCooldownMs: number;
+  /** Keys fetched are refreshed in the background once older than this (kept if the refresh fails). */
+  jwksMaxAgeMs: number;
+  /** A JWKS fetch that has not answered by then fails (the request gets 401, cached keys stay). */
+  jwksTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -131,12 +192,121 @@ function serverKey(value: string | undefined): string | undefined {
   return value;
 }
 
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** PEM blocks of PARLEY_JWT_PUBLIC_KEY; `\n` written as two characters (as env files do) is a line end. */
+function pemBlocks(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  const text = value.replace(/\\n/g, '\n');
+  const blocks = text.match(/-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g) ?? [];
+  if (blocks.length === 0)
+    throw new ConfigError('PARLEY_JWT_PUBLIC_KEY must hold PEM public keys (-----BEGIN PUBLIC KEY-----…)');
+  return blocks;
+}
+
+function idp(env: NodeJS.ProcessEnv): IdpConfig {
+  const jwksUrls = list(env.PARLEY_JWKS_URL);
+  for (const u of jwksUrls) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {}
+    if (!ok) throw new ConfigError(`PARLEY_JWKS_URL must be comma-separated http(s) URLs (got "${u}")`);
+  }
+  const claim = (v: string | undefined, name: string, fallback: string) => {
+    const c = (v ?? '').trim() || fallback;
+    if (c.length > 100) throw new ConfigError(`${name} must name a claim (got "${c}")`);
+    return c;
+  };
+  return {
+    jwksUrls,
+    publicKeys: pemBlocks(env.PARLEY_JWT_PUBLIC_KEY),
+    issuers: list(env.PARLEY_JWT_ISSUER),
+    audiences: list(env.PARLEY_JWT_AUDIENCE),
+    userClaim: claim(env.PARLEY_JWT_USER_CLAIM, 'PARLEY_JWT_USER_CLAIM', 'sub'),
+    nameClaim: claim(env.PARLEY_JWT_NAME_CLAIM, 'PARLEY_JWT_NAME_CLAIM', 'name'),
+    allowNoExp: env.PARLEY_JWT_ALLOW_NO_EXP === '1' || env.PARLEY_JWT_ALLOW_NO_EXP === 'true',
+    jwksCooldownMs: int(env.PARLEY_JWKS_COOLDOWN_MS, 'PARLEY_JWKS_COOLDOWN_MS', 60_000),
+    jwksMaxAgeMs: int(env.PARLEY_JWKS_MAX_AGE_MS, 'PARLEY_JWKS_MAX_AGE_MS', 600_000),
+    jwksTimeoutMs: int(env.PARLEY_JWKS_TIMEOUT_MS, 'PARLEY_JWKS_TIMEOUT_MS', 5_000),
+  };
+}
+
 function rateLimits(value: string | undefined): RateLimits {
   try {
     return parseRateLimits(value, (v) => parseDuration(v, 'PARLEY_RATE_LIMITS'));
   } catch (err) {
     throw new ConfigError(`PARLEY_RATE_LIMITS: ${(err as Error).message}`);
   }
+}
+
+function webhook(url: string | undefined, secret: string | undefined): Config['webhook'] {
+  if (!url) return undefined;
+  if (!isWebhookUrl(url)) throw new ConfigError(`PARLEY_WEBHOOK_URL must be an http(s) URL (got "${url}")`);
+  if (!secret || !isWebhookSecret(secret)) {
+    throw new ConfigError(
+      'PARLEY_WEBHOOK_SECRET must be set with PARLEY_WEBHOOK_URL: whsec_ and the base64 of 24 to 64 random bytes',
+    );
+  }
+  return { url, secret };
+}
+
+/**
+ * PARLEY_EMBEDDED_HOME, default /var/lib/parley: a root-owned 0755 directory. Used only when running
+ * as root with the embedded PostgreSQL, for what the postgres user could not reach in place.
+ */
+export function embeddedHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PARLEY_EMBEDDED_HOME || '/var/lib/parley');
+}
+
+/** PARLEY_CORS_ORIGINS: comma-separated origins (scheme://host[:port], nothing after), or `*`. */
+function corsOrigins(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    if (o === '*') continue;
+    let origin: string | undefined;
+    try {
+      const u = new URL(o);
+      origin = u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+    } catch {
+      // not a URL
+    }
+    // Browsers send the origin without a trailing slash or path; anything else would never match.
+    // No wildcards inside a name either: a listed origin is matched exactly.
+    if (origin !== o || o.includes('*')) {
+      throw new ConfigError(
+        `PARLEY_CORS_ORIGINS must be origins such as https://app.example.com,http://localhost:5173 or * (got "${o}")`,
+      );
+    }
+  }
+  return list;
+}
+
+/** The send schema's ceiling on attachment_ids (src/chat/messages.ts); the setting can only lower it. */
+const MAX_ATTACHMENT_IDS = 20;
+
+function atMost(n: number, max: number, name: string): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max} (got ${n})`);
+  return n;
+}
+
+/** A sweep every 0 ms would spin: periodic settings have a floor. */
+function atLeast(ms: number, min: number, name: string): number {
+  if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms (got ${ms} ms)`);
+  return ms;
+}
+
+/** Where uploads live: PARLEY_UPLOADS_DIR, or the data directory's uploads/. */
+export function uploadsDirOf(config: Pick<Config, 'uploadsDir' | 'dataDir'>): string {
+  return config.uploadsDir ?? join(config.dataDir, 'uploads');
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -186,5 +356,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webEmbedOrigins: origins(env.PARLEY_WEB_EMBED_ORIGINS),
     searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
     searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
+    idp: idp(env),
+    webhook: webhook(env.PARLEY_WEBHOOK_URL, env.PARLEY_WEBHOOK_SECRET),
+    webhookTimeoutMs: parseDuration(env.PARLEY_WEBHOOK_TIMEOUT || '5s', 'PARLEY_WEBHOOK_TIMEOUT'),
+    webhookRetryMinMs: parseDuration(env.PARLEY_WEBHOOK_RETRY_MIN || '1s', 'PARLEY_WEBHOOK_RETRY_MIN'),
+    webhookRetryMaxMs: parseDuration(env.PARLEY_WEBHOOK_RETRY_MAX || '10m', 'PARLEY_WEBHOOK_RETRY_MAX'),
+    webhookLeaseMs: parseDuration(env.PARLEY_WEBHOOK_LEASE || '15s', 'PARLEY_WEBHOOK_LEASE'),
+    webhookPollMs: parseDuration(env.PARLEY_WEBHOOK_POLL || '5s', 'PARLEY_WEBHOOK_POLL'),
+    notifyAfterMs: parseDuration(env.PARLEY_NOTIFY_AFTER || '60s', 'PARLEY_NOTIFY_AFTER'),
+    notificationContent: env.PARLEY_NOTIFICATION_CONTENT !== '0' && env.PARLEY_NOTIFICATION_CONTENT !== 'false',
+    embeddedHome: embeddedHome(env),
+    corsOrigins: corsOrigins(env.PARLEY_CORS_ORIGINS),
+    corsMaxAgeSeconds: int(env.PARLEY_CORS_MAX_AGE, 'PARLEY_CORS_MAX_AGE', 600),
+    storage: oneOf(env.PARLEY_STORAGE, 'PARLEY_STORAGE', ['fs', 'postgres'], 'fs'),
+    uploadsDir: env.PARLEY_UPLOADS_DIR ? resolve(env.PARLEY_UPLOADS_DIR) : undefined,
+    uploadTtlMs: parseDuration(env.PARLEY_UPLOAD_TTL || '24h', 'PARLEY_UPLOAD_TTL'),
+    uploadSweepMs: atLeast(
+      parseDuration(env.PARLEY_UPLOAD_SWEEP || '60s', 'PARLEY_UPLOAD_SWEEP'),
+      100,
+      'PARLEY_UPLOAD_SWEEP',
+    ),
+    maxAttachmentsPerMessage: atMost(
+      int(env.PARLEY_MAX_ATTACHMENTS_PER_MESSAGE, 'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE', 10),
+      MAX_ATTACHMENT_IDS,
+      'PARLEY_MAX_ATTACHMENTS_PER_MESSAGE',
+    ),
+    thumbnailMaxPixels: int(env.PARLEY_THUMBNAIL_MAX_PIXELS, 'PARLEY_THUMBNAIL_MAX_PIXELS', 40_000_000),
   };
 }

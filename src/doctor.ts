@@ -94,36 +94,55 @@ async function tables(sql: Sql): Promise<string> {
   return `${TABLES.length} tables present`;
 }
 
-/** Writes a message with plain SQL and waits for its NOTIFY and its event log row. */
+/**
+ * Writes a message with plain SQL and waits for its NOTIFY and its event log row. It leaves nothing:
+ * its user (a name of its own per run, so a host's user is never touched), its channel and message,
+ * and the events those made in the event log are deleted again. Nobody received those events: the
+ * channel had no members.
+ */
 async function endToEnd(sql: Sql, onNotify: (fn: (channel: string, payload: string) => void) => void): Promise<string> {
-  const user = 'parley-doctor';
-  await sql`INSERT INTO users (id, name) VALUES (${user}, 'Parley doctor') ON CONFLICT DO NOTHING`;
-  const [ch] =
-    await sql`INSERT INTO channels (type, name, created_by) VALUES ('group', 'parley doctor check', ${user}) RETURNING id`;
+  const user = `parley-doctor-${randomUUID()}`;
+  await sql`INSERT INTO users (id, name) VALUES (${user}, 'Parley doctor')`;
+  let channelId: string | undefined;
   try {
-    const t0 = performance.now();
-    // The id is chosen before the insert so a notification that arrives first is still recognised.
-    const messageId = randomUUID();
-    const heard = new Promise<{ pos: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no notification within 5 s')), 5_000);
-      onNotify((channel, payload) => {
-        if (channel !== 'channel_messages') return;
-        const p = JSON.parse(payload) as { id: string; pos: number; type: string };
-        if (p.id === messageId && p.type === 'new_message') {
-          clearTimeout(timer);
-          resolve(p);
-        }
-      });
-    });
-    await sql`
-      INSERT INTO channel_messages (id, channel_id, user_id, content) VALUES (${messageId}, ${ch!.id}, ${user}, 'doctor check')`;
-    const { pos } = await heard;
-    const ms = (performance.now() - t0).toFixed(1);
-    const [logged] = await sql`SELECT type FROM event_log WHERE pos = ${pos}`;
-    if (logged?.type !== 'new_message')
-      throw new Error(`notified pos ${pos}, but the event log has no new_message there`);
-    return `INSERT → NOTIFY → event log pos ${pos} in ${ms} ms`;
+    const [ch] =
+      await sql`INSERT INTO channels (type, name, created_by) VALUES ('group', 'parley doctor check', ${user}) RETURNING id`;
+    channelId = ch!.id as string;
+    return await notified(sql, channelId, user, onNotify);
   } finally {
-    await sql`DELETE FROM channels WHERE id = ${ch!.id}`;
+    if (channelId) await sql`DELETE FROM channels WHERE id = ${channelId}`;
+    // After the delete has committed: its own events (message_deleted) are in the log by then.
+    if (channelId) await sql`DELETE FROM event_log WHERE channel_id = ${channelId}`;
+    await sql`DELETE FROM users WHERE id = ${user}`;
   }
+}
+
+async function notified(
+  sql: Sql,
+  channelId: string,
+  user: string,
+  onNotify: (fn: (channel: string, payload: string) => void) => void,
+): Promise<string> {
+  const t0 = performance.now();
+  // The id is chosen before the insert so a notification that arrives first is still recognised.
+  const messageId = randomUUID();
+  const heard = new Promise<{ pos: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no notification within 5 s')), 5_000);
+    onNotify((channel, payload) => {
+      if (channel !== 'channel_messages') return;
+      const p = JSON.parse(payload) as { id: string; pos: number; type: string };
+      if (p.id === messageId && p.type === 'new_message') {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+  });
+  await sql`
+    INSERT INTO channel_messages (id, channel_id, user_id, content) VALUES (${messageId}, ${channelId}, ${user}, 'doctor check')`;
+  const { pos } = await heard;
+  const ms = (performance.now() - t0).toFixed(1);
+  const [logged] = await sql`SELECT type FROM event_log WHERE pos = ${pos}`;
+  if (logged?.type !== 'new_message')
+    throw new Error(`notified pos ${pos}, but the event log has no new_message there`);
+  return `INSERT → NOTIFY → event log pos ${pos} in ${ms} ms`;
 }

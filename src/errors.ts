@@ -12,6 +12,8 @@ export const ERRORS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // A Range request none of whose bytes exist (a download's Range past its end).
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -1,11 +1,13 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { IdentityProviders } from './auth/idp.ts';
 import { Revocations } from './auth/revocations.ts';
 import { secretFor } from './auth/secret.ts';
 import { ServerKeys } from './auth/server-keys.ts';
 import { Auth } from './auth/tokens.ts';
 import type { Chat } from './chat/context.ts';
 import { RateLimiter } from './chat/limits.ts';
-import type { Config } from './config.ts';
+import { type Config, uploadsDirOf } from './config.ts';
 import { blockedBy } from './db/blocks.ts';
 import { connect, type Sql } from './db/client.ts';
 import { DedicatedConnection } from './db/dedicated.ts';
@@ -23,7 +25,11 @@ import { EPHEMERAL_CHANNEL, Listener } from './realtime/listener.ts';
 import { Presence } from './realtime/presence.ts';
 import { Retention } from './realtime/retention.ts';
 import { Typing } from './realtime/typing.ts';
+import { createStore } from './storage/index.ts';
+import { UploadSweeper } from './storage/sweeper.ts';
 import { Streams } from './transports/session.ts';
+import { Notifier } from './webhooks/notifier.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 export interface Parley {
   app: FastifyInstance;
@@ -33,6 +39,10 @@ export interface Parley {
   streams: Streams;
   listener: Listener;
   retention: Retention;
+  webhooks: WebhookWorker;
+  notifier: Notifier;
+  /** Abandoned uploads and files whose message is gone (tests call runOnce). */
+  uploadSweeper: UploadSweeper;
   log: Logger;
   databaseUrl: string;
   embedded: EmbeddedPostgres | undefined;
@@ -46,6 +56,11 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
   const log = opts.log ?? createLogger(config.logLevel);
   // Before anything starts: a setting that cannot work is said at once, with nothing to clean up.
   const secret = secretFor(config);
+  const idp = new IdentityProviders(config.idp, log);
+  if (idp.enabled) {
+    const { jwksUrls, publicKeys, issuers, audiences } = config.idp;
+    log.info({ jwksUrls, pemKeys: publicKeys.length, issuers, audiences }, 'identity-provider tokens accepted');
+  }
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -114,6 +129,35 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     }
   });
   const retention = new Retention(sql, log, config.eventRetentionMs);
+  const webhooks = new WebhookWorker(
+    sql,
+    metrics,
+    log,
+    {
+      nodeId: config.nodeId,
+      timeoutMs: config.webhookTimeoutMs,
+      retryMinMs: config.webhookRetryMinMs,
+      retryMaxMs: config.webhookRetryMaxMs,
+      pollMs: config.webhookPollMs,
+      leaseMs: config.webhookLeaseMs,
+      envEndpoint: config.webhook,
+    },
+    () => listener.lastPos,
+  );
+  hub.onDurable = () => webhooks.wake();
+  const notifier = new Notifier(sql, log, metrics, {
+    afterMs: config.notifyAfterMs,
+    withContent: config.notificationContent,
+    presenceTtlMs: config.presenceTtlMs,
+  });
+  const uploadsDir = uploadsDirOf(config);
+  const store = createStore(config.storage, uploadsDir, sql);
+  const stagingDir = join(uploadsDir, '.staging');
+  const uploadSweeper = new UploadSweeper(sql, store, log, {
+    ttlMs: config.uploadTtlMs,
+    intervalMs: config.uploadSweepMs,
+    stagingDir,
+  });
   const limits = new RateLimiter(config.rateLimits);
   const revocations = new Revocations(
     sql,
@@ -140,6 +184,9 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       await app?.close();
       typing.stop();
       retention.stop();
+      notifier.stop();
+      await webhooks.stop();
+      await uploadSweeper.stop();
       limits.stop();
       revocations.stop();
       await presence.stop();
@@ -157,6 +204,9 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await presence.start();
     await revocations.start();
     retention.start();
+    await webhooks.start();
+    notifier.start();
+    uploadSweeper.start();
     const users = new Users(sql);
     const chat: Chat = {
       sql,
@@ -175,11 +225,20 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
       reactionLimits: { perUser: config.maxReactionsPerUser, perMessage: config.maxEmojiPerMessage },
       search: { maxTerms: config.searchMaxTerms, snippetChars: config.searchSnippetChars },
       presenceTtlMs: config.presenceTtlMs,
+      webhooksChanged: () => void webhooks.claim(),
+      uploads: {
+        store,
+        stagingDir,
+        maxBytes: config.maxUploadBytes,
+        maxPerMessage: config.maxAttachmentsPerMessage,
+        thumbnailMaxPixels: config.thumbnailMaxPixels,
+      },
+      removeFiles: (keys) => store.remove(keys),
     };
     app = await buildApp({
       config,
       chat,
-      auth: new Auth(secret, (userId, issuedAtMs) => revocations.isRevoked(userId, issuedAtMs)),
+      auth: new Auth(secret, (userId, issuedAtMs) => revocations.isRevoked(userId, issuedAtMs), idp),
       keys: new ServerKeys(sql, config.serverKey),
       users,
       listener,
@@ -196,5 +255,21 @@ export async function startParley(config: Config, opts: { log?: Logger; listen?:
     await close().catch(() => {});
     throw err;
   }
-  return { app, config, sql, hub, streams, listener, retention, log, databaseUrl, embedded, url, close };
+  return {
+    app,
+    config,
+    sql,
+    hub,
+    streams,
+    listener,
+    retention,
+    webhooks,
+    notifier,
+    uploadSweeper,
+    log,
+    databaseUrl,
+    embedded,
+    url,
+    close,
+  };
 }

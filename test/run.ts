@@ -43,5 +43,7 @@ const child = spawn(
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 await embedded?.stop();
+// For root the cluster may live outside dir (src/db/embedded-root.ts): it goes too.
+if (embedded) rmSync(embedded.pgData, { recursive: true, force: true });
 if (dir) rmSync(dir, { recursive: true, force: true });
 process.exit(code);

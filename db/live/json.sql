@@ -7,10 +7,16 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
+-- The Attachment (v1.1): width, height and thumbnail_url only when the file is an image that has
+-- them (jsonb_strip_nulls drops them otherwise, as the contract's optional fields).
 CREATE OR REPLACE FUNCTION parley_attachment_json(a attachments) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('id', a.id, 'file_url', '/api/v1/attachments/' || a.id, 'file_name', a.file_name,
-                            'file_type', a.file_type, 'file_size', a.file_size)
+                            'file_type', a.file_type, 'file_size', a.file_size, 'sha256', a.sha256)
+         || jsonb_strip_nulls(jsonb_build_object(
+              'width', a.width, 'height', a.height,
+              'thumbnail_url', CASE WHEN a.thumbnail_key IS NOT NULL
+                                    THEN '/api/v1/attachments/' || a.id || '?thumbnail=1' END))
 $$;
 
 -- The Message with its attachments and reactions given: inlinable (no subqueries), so a set-based

@@ -84,3 +84,9 @@ DROP TRIGGER IF EXISTS reports_notify_insert ON reports;
 CREATE TRIGGER reports_notify_insert
   AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION parley_report_change();
+
+-- notifications
+DROP TRIGGER IF EXISTS notifications_notify_insert ON notifications;
+CREATE TRIGGER notifications_notify_insert
+  AFTER INSERT ON notifications REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parley_notification_change();

@@ -7,8 +7,14 @@ import { type Config, ConfigError } from '../config.ts';
  * The secret a node verifies HS256 tokens with. With DATABASE_URL (a real deployment, likely several
  * nodes) it must be configured: a secret generated per node would make each node refuse the
  * tokens the others accept. Only a local demo (dev auth) may rely on a generated one there.
+ * With an identity provider and no secret, there is none: HS256 tokens are refused.
  */
-export function secretFor(config: Pick<Config, 'jwtSecret' | 'dataDir' | 'databaseUrl' | 'devAuth'>): Uint8Array {
+export function secretFor(
+  config: Pick<Config, 'jwtSecret' | 'dataDir' | 'databaseUrl' | 'devAuth'> & { idp?: Config['idp'] },
+): Uint8Array | undefined {
+  // With the host's identity provider configured, HS256 is optional: on only if a secret is given.
+  const idp = config.idp && (config.idp.jwksUrls.length > 0 || config.idp.publicKeys.length > 0);
+  if (config.jwtSecret === undefined && idp && !config.devAuth) return undefined;
   if (config.jwtSecret === undefined && config.databaseUrl && !config.devAuth) {
     throw new ConfigError(
       'PARLEY_JWT_SECRET is not set: with DATABASE_URL every node must verify tokens with the same secret ' +

@@ -4,6 +4,7 @@ import type { MessageWriter } from '../db/message-writer.ts';
 import type { ReactionLimits } from '../db/reactions.ts';
 import type { Users } from '../db/users.ts';
 import type { Typing } from '../realtime/typing.ts';
+import type { Uploads } from './attachments.ts';
 import type { ContactPolicy } from './contact.ts';
 import type { RateLimiter } from './limits.ts';
 
@@ -36,4 +37,8 @@ export interface Chat {
   readonly presenceTtlMs: number;
   /** Search: terms one query may hold; the length of a result's snippet (UTF-16 code units). */
   readonly search: { readonly maxTerms: number; readonly snippetChars: number };
+  /** Tells this node's webhook delivery that endpoints changed (it claims them at once). */
+  readonly webhooksChanged?: () => void;
+  /** Attachments: the store of their bytes and the upload limits. */
+  readonly uploads: Uploads;
 }

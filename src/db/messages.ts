@@ -1,5 +1,5 @@
 import type { Message } from '../contract/resources.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, invalid } from '../errors.ts';
 import { limit, type Sql } from './client.ts';
 
 export interface MessageRow {
@@ -179,21 +179,33 @@ export async function nonMembers(
 export async function countFreeUploads(sql: Sql, ids: string[], userId: string): Promise<number> {
   const [row] = await sql`
     SELECT count(*)::int AS n FROM attachments
-     WHERE id = ANY(${ids}::uuid[]) AND uploader_id = ${userId} AND message_id IS NULL`;
+     WHERE id = ANY(${ids}::uuid[]) AND uploader_id = ${userId} AND message_id IS NULL AND attached_at IS NULL`;
   return row!.n as number;
 }
 
 /**
- * Inserts a message (and links its attachments) in one transaction. With a client_id already used
- * by this user in this channel, returns the earlier message instead: retries are idempotent.
+ * Inserts a message and links its attachments in one statement, so the message's statement
+ * trigger (which builds new_message at the end of the statement) sees them: the event carries
+ * the attachments. An upload links only if it is the sender's and was never attached; if any named
+ * one did not link (another send took it meanwhile), nothing is written. With a client_id already
+ * used by this user in this channel, returns the earlier message instead: retries are idempotent.
  */
 export async function insertMessage(sql: Sql, m: NewMessage): Promise<{ id: string; created: boolean }> {
   return sql.begin(async (tx) => {
     const [row] = await tx`
-      INSERT INTO channel_messages (channel_id, user_id, content, parent_message_id, mentions, client_id)
-      VALUES (${m.channelId}, ${m.userId}, ${m.content}, ${m.parentMessageId}, ${m.mentions}::text[], ${m.clientId})
-      ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-      RETURNING id`;
+      WITH ins AS (
+        INSERT INTO channel_messages (channel_id, user_id, content, parent_message_id, mentions, client_id)
+        VALUES (${m.channelId}, ${m.userId}, ${m.content}, ${m.parentMessageId}, ${m.mentions}::text[], ${m.clientId})
+        ON CONFLICT (channel_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+        RETURNING id
+      ), linked AS (
+        UPDATE attachments a SET message_id = ins.id, attached_at = now()
+          FROM ins
+         WHERE a.id = ANY(${m.attachmentIds}::uuid[]) AND a.uploader_id = ${m.userId}
+           AND a.message_id IS NULL AND a.attached_at IS NULL
+        RETURNING a.id
+      )
+      SELECT ins.id, (SELECT count(*)::int FROM linked) AS linked FROM ins`;
     if (!row) {
       const [existing] = await tx`
         SELECT id FROM channel_messages
@@ -201,10 +213,9 @@ export async function insertMessage(sql: Sql, m: NewMessage): Promise<{ id: stri
       if (!existing) throw new ApiError('conflict', 'A message with this client_id is being written; retry.');
       return { id: existing.id as string, created: false };
     }
-    if (m.attachmentIds.length) {
-      await tx`
-        UPDATE attachments SET message_id = ${row.id}
-         WHERE id = ANY(${m.attachmentIds}::uuid[]) AND uploader_id = ${m.userId} AND message_id IS NULL`;
+    // Thrown inside the transaction: the message is rolled back with it.
+    if (row.linked !== m.attachmentIds.length) {
+      throw invalid('attachment_ids', 'attachment_ids must name your own uploads not yet attached.');
     }
     return { id: row.id as string, created: true };
   });

@@ -21,6 +21,7 @@ const LIVE_FILES = [
   'members',
   'channels',
   'reports',
+  'notifications',
   'triggers',
   'search',
 ];

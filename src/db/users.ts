@@ -1,4 +1,5 @@
 import type { User } from '../auth/tokens.ts';
+import { storageKeysOf } from './attachments.ts';
 import type { Sql } from './client.ts';
 
 /**
@@ -91,7 +92,7 @@ export async function userRecord(sql: Sql, id: string): Promise<UserRecord | und
 /**
  * Erases a user in one transaction: their messages' content, mentions and attachments (others see
  * message_deleted), their reactions, memberships (member_left) and presence; the row stays (their
- * messages point at it) with nothing in it. Returns the attachments' storage keys to delete, or
+ * messages point at it) with nothing in it. Returns the attachments' storage keys (files and thumbnails) to delete, or
  * undefined if there was no such user.
  */
 export async function eraseUser(sql: Sql, id: string): Promise<string[] | undefined> {
@@ -104,7 +105,7 @@ export async function eraseUser(sql: Sql, id: string): Promise<string[] | undefi
     const files = await tx`
       DELETE FROM attachments WHERE uploader_id = ${id}
          OR message_id IN (SELECT m.id FROM channel_messages m WHERE m.user_id = ${id})
-      RETURNING storage_key`;
+      RETURNING storage_key, thumbnail_key`;
     await tx`DELETE FROM message_reactions WHERE user_id = ${id}`;
     await tx`DELETE FROM channel_members WHERE user_id = ${id}`;
     await tx`DELETE FROM presence_sessions WHERE user_id = ${id}`;
@@ -113,6 +114,6 @@ export async function eraseUser(sql: Sql, id: string): Promise<string[] | undefi
       UPDATE users SET name = NULL, avatar_url = NULL, metadata = '{}', last_seen_at = NULL,
                        erased_at = now(), updated_at = now()
        WHERE id = ${id}`;
-    return files.map((f) => f.storage_key as string);
+    return storageKeysOf(files);
   });
 }

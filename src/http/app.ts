@@ -5,10 +5,12 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from '../contract/validation.ts';
 import { auditServerKeys, authenticate } from './authenticate.ts';
+import { registerCors } from './cors.ts';
 import type { HttpDeps } from './deps.ts';
 import { installErrorHandling, sendFrameworkError } from './errors.ts';
 import { documentRoutes, swaggerOptions } from './openapi.ts';
 import activityRoutes from './routes/activity.ts';
+import attachmentRoutes from './routes/attachments.ts';
 import channelRoutes from './routes/channels.ts';
 import devRoutes from './routes/dev.ts';
 import directRoutes from './routes/direct.ts';
@@ -23,6 +25,7 @@ import searchRoutes from './routes/search.ts';
 import serverChannelRoutes from './routes/server/channels.ts';
 import serverModerationRoutes from './routes/server/moderation.ts';
 import serverUserRoutes from './routes/server/users.ts';
+import serverWebhookRoutes from './routes/server/webhooks.ts';
 import streamRoutes from './routes/stream.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './routes/web.ts';
@@ -48,6 +51,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
+  await registerCors(app, deps.config);
   // Summaries, descriptions and examples of every route added from here on (src/http/openapi-operations.ts).
   documentRoutes(app);
   await app.register(swagger, swaggerOptions());
@@ -100,12 +104,14 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
         wsRoutes,
         safetyRoutes,
         searchRoutes,
+        attachmentRoutes,
       ]) {
         await api.register(routes, { deps });
       }
       for (const routes of [serverUserRoutes, serverChannelRoutes, memberChangeRoutes, serverModerationRoutes]) {
         await api.register(routes, { deps, prefix: '/server' });
       }
+      await api.register(serverWebhookRoutes, { deps, prefix: '/server' });
     },
     { prefix: '/api/v1' },
   );

@@ -15,7 +15,7 @@ import type { HttpDeps } from './deps.ts';
  * A user token on /api/v1/server/* is 403. Tokens in `?access_token=` are taken only where a
  * browser cannot send a header (event streams, attachment downloads), and never a server key.
  */
-const QUERY_TOKEN_ROUTES = /^\/api\/v1\/(events|ws|sse\/[^/?]+)(\?|$)/;
+const QUERY_TOKEN_ROUTES = /^\/api\/v1\/(events|ws|sse\/[^/?]+|attachments\/[^/?]+)(\?|$)/;
 const SERVER_ROUTES = /^\/api\/v1\/server(\/|\?|$)/;
 
 function tokenOf(req: FastifyRequest): { token: string; fromQuery: boolean } | undefined {

@@ -3,13 +3,16 @@ import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { DEFAULT_RATE_LIMITS } from '../chat/limits.ts';
 import { ErrorBody } from '../contract/schemas.ts';
+import { ERRORS, type ErrorCode } from '../errors.ts';
 import { OPERATIONS, type OperationDoc, TAGS } from './openapi-operations.ts';
+import { SERVER_OPERATIONS } from './openapi-server-operations.ts';
 
 /**
- * The OpenAPI document behind /docs. Words come from two places and are written once each: every
- * operation's summary, description, tag and examples from openapi-operations.ts (applied to each
- * route as it is added, so route files hold schemas only), and the event catalogue and the stream
- * protocols from docs/api.md, the sections between `<!-- openapi:begin -->` and `<!-- openapi:end -->`.
+ * The OpenAPI document behind /docs. Every word is written once: each operation's summary, tag,
+ * examples and bucket in openapi-operations.ts (the server API's in openapi-server-operations.ts); its description, the event catalogue and the stream
+ * protocols in docs/api.md (the text under the operation's "#### `METHOD /path`" heading; the
+ * sections between `<!-- openapi:begin -->` and `<!-- openapi:end -->` for the page's introduction).
+ * They are applied to each route as it is added, so route files hold schemas only.
  */
 
 const API_DOC = new URL('../../docs/api.md', import.meta.url);
@@ -34,13 +37,31 @@ export function docSections(markdown: string): string {
   return parts.join('\n\n');
 }
 
-function referenceSections(): string {
-  try {
-    return docSections(readFileSync(API_DOC, 'utf8'));
-  } catch {
-    // An install without docs/ still serves a working document, only a shorter one.
-    return '';
+const ENDPOINT_HEADING = /^#{2,4} `(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)`[ \t]*$/gm;
+
+/** The text under each endpoint heading ("#### `METHOD /path`"), up to the next heading, by "METHOD /path". */
+export function endpointSections(markdown: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const m of markdown.matchAll(ENDPOINT_HEADING)) {
+    const start = m.index + m[0].length;
+    const next = /^#{1,4} /m.exec(markdown.slice(start));
+    const text = markdown.slice(start, next ? start + next.index : undefined);
+    sections.set(`${m[1]} ${m[2]}`, text.replaceAll(BEGIN, '').replaceAll(END, '').trim());
   }
+  return sections;
+}
+
+/** docs/api.md, read once; an install without docs/ still serves a working document, only a shorter one. */
+let reference: string | undefined;
+function referenceText(): string {
+  if (reference === undefined) {
+    try {
+      reference = readFileSync(API_DOC, 'utf8');
+    } catch {
+      reference = '';
+    }
+  }
+  return reference;
 }
 
 const INTRO =
@@ -51,7 +72,7 @@ const INTRO =
   '`docs/api.md` in the repository.';
 
 export function swaggerOptions(): FastifyDynamicSwaggerOptions {
-  const sections = referenceSections();
+  const sections = docSections(referenceText());
   return {
     openapi: {
       info: { title: 'Parley', version: '1.1', description: sections ? `${INTRO}\n\n${sections}` : INTRO },
@@ -129,10 +150,45 @@ const BUCKET_DEFAULTS = Object.fromEntries(
   }),
 );
 
+/** What each status means, and an error body a client really gets, for every response listed. */
+const STATUS_TEXT: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '204': 'Done; no body',
+};
+const ERROR_EXAMPLES: Record<string, { code: ErrorCode; message: string; field?: string }> = {
+  '400': { code: 'invalid_request', message: 'body.content must not be blank.', field: 'body.content' },
+  '401': { code: 'unauthorized', message: 'A bearer token is required.' },
+  '403': { code: 'forbidden', message: 'You are not a member of this channel.' },
+  '404': { code: 'not_found', message: 'Channel not found.' },
+  '409': { code: 'conflict', message: 'The message was deleted.' },
+  '413': { code: 'payload_too_large', message: 'The request body is too large.' },
+  '415': { code: 'unsupported_media_type', message: 'Send JSON (Content-Type: application/json).' },
+  '429': { code: 'rate_limited', message: 'Too many send operations: at most 30 per 10 s.' },
+  '500': { code: 'internal', message: 'Something went wrong on our side.' },
+  '503': { code: 'unavailable', message: 'The database is unavailable; retry shortly.' },
+};
+const codesOf = (status: string) =>
+  Object.entries(ERRORS)
+    .filter(([, s]) => String(s) === status)
+    .map(([code]) => `\`${code}\``)
+    .join(' or ');
+
+function describeResponses(response: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries(response)) {
+    const s = (schema && typeof schema === 'object' ? schema : {}) as { description?: string };
+    const error = ERROR_EXAMPLES[status];
+    if (error) out[status] = { ...s, description: s.description ?? codesOf(status), examples: [{ error }] };
+    else out[status] = STATUS_TEXT[status] && !s.description ? { ...s, description: STATUS_TEXT[status] } : schema;
+  }
+  return out;
+}
+
 const withExample = (schema: unknown, example: unknown) =>
   schema && typeof schema === 'object' ? { ...schema, examples: [example] } : schema;
 
-type Schema = FastifySchema & {
+export type Schema = FastifySchema & {
   summary?: string;
   description?: string;
   tags?: string[];
@@ -140,24 +196,25 @@ type Schema = FastifySchema & {
   response?: Record<string, unknown>;
 };
 
-function describe(schema: Schema, doc: OperationDoc | undefined, path: string): Schema {
+function describe(schema: Schema, doc: OperationDoc | undefined, text: string | undefined, path: string): Schema {
   const out: Schema = { ...schema };
   const security = securityFor(path);
   if (security && out.security === undefined) out.security = security;
+  // The reference's words win over a route's own: one text says what docs/api.md and /docs show.
+  if (text) out.description = text;
+  if (out.response) out.response = describeResponses(out.response);
   if (!doc) return out;
-  // The catalogue's words win over a route's own: one place says what /docs shows.
   out.summary = doc.summary;
   out.tags = [doc.tag];
-  let description = doc.description;
   if (doc.bucket) {
-    description += `\n\nRate limit: the \`${doc.bucket}\` bucket (default ${BUCKET_DEFAULTS[doc.bucket]}); past it 429 with Retry-After.`;
-    out.response = { ...out.response, 429: out.response?.[429] ?? ErrorBody };
+    const note = `Rate limit: the \`${doc.bucket}\` bucket (default ${BUCKET_DEFAULTS[doc.bucket]}); past it 429 with Retry-After.`;
+    out.description = out.description ? `${out.description}\n\n${note}` : note;
+    out.response = { ...out.response, 429: out.response?.[429] ?? describeResponses({ 429: ErrorBody })[429] };
   }
-  out.description = description;
   if (doc.body !== undefined && out.body) out.body = withExample(out.body, doc.body);
   if (doc.response !== undefined && out.response) {
     const response = { ...out.response };
-    for (const code of Object.keys(response).filter((c) => /^2\d\d$/.test(c) && c !== '204')) {
+    for (const code of Object.keys(response).filter((c) => /^2(\d\d|xx)$/.test(c) && c !== '204')) {
       response[code] = withExample(response[code], doc.response);
     }
     out.response = response;
@@ -165,25 +222,34 @@ function describe(schema: Schema, doc: OperationDoc | undefined, path: string): 
   return out;
 }
 
-const seen = new WeakMap<FastifyInstance, string[]>();
+const CATALOGUE: Record<string, OperationDoc> = { ...OPERATIONS, ...SERVER_OPERATIONS };
+
+const seen = new WeakMap<FastifyInstance, Map<string, Schema>>();
 
 /**
  * Applies the operations' words to every route added after this call (every route of buildApp),
- * and records each route as "METHOD /path" for routesOf (the tests that keep the docs complete).
- * Each route gets its own copy of its schema: two routes may share one schema object.
+ * and records each route as "METHOD /path" with its schema, for the tests that keep the docs
+ * complete and the examples true. Each route gets its own copy of its schema: two routes may share
+ * one schema object.
  */
 export function documentRoutes(app: FastifyInstance): void {
-  const routes: string[] = [];
+  const routes = new Map<string, Schema>();
   seen.set(app, routes);
+  const texts = endpointSections(referenceText());
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = [route.method].flat().filter((m) => m !== 'HEAD');
     if (methods.length === 0) return;
     const path = openApiPath(route.url);
-    for (const m of methods) routes.push(`${m} ${path}`);
-    if ((route.schema as Schema | undefined)?.hide) return;
-    route.schema = describe((route.schema ?? {}) as Schema, OPERATIONS[`${methods[0]} ${path}`], path);
+    const key = `${methods[0]} ${path}`;
+    if (!(route.schema as Schema | undefined)?.hide) {
+      route.schema = describe((route.schema ?? {}) as Schema, CATALOGUE[key], texts.get(key), path);
+    }
+    for (const m of methods) routes.set(`${m} ${path}`, (route.schema ?? {}) as Schema);
   });
 }
 
 /** Every route added since documentRoutes(app), as "METHOD /path" (HEAD left out). */
-export const routesOf = (app: FastifyInstance): readonly string[] => seen.get(app) ?? [];
+export const routesOf = (app: FastifyInstance): readonly string[] => [...(seen.get(app)?.keys() ?? [])];
+
+/** The schema a route was given (with its examples), by "METHOD /path". */
+export const routeSchema = (app: FastifyInstance, key: string): Schema | undefined => seen.get(app)?.get(key);

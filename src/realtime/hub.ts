@@ -34,6 +34,8 @@ export class Hub {
   private readonly replays: Replays;
   /** The pos of the last durable event dispatched: everything up to it has reached the buffers. */
   private dispatchedPos = 0;
+  /** Told of every durable event dispatched (webhook delivery wakes on it instead of polling). */
+  onDurable: (() => void) | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -111,6 +113,7 @@ export class Hub {
   /** A durable event from the log, in pos order. */
   dispatch(ev: StreamEvent): void {
     this.dispatchedPos = ev.pos!;
+    this.onDurable?.();
     if (this.pending.size) {
       for (const [sub, buf] of this.pending) {
         if (!buf) continue;

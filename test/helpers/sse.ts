@@ -20,6 +20,8 @@ export class SseClient {
   lastEventId: string | undefined;
   comments = 0;
   status = 0;
+  /** The response's headers. */
+  headers: http.IncomingHttpHeaders = {};
   closed = false;
   private req: http.ClientRequest | undefined;
   private waiters: (() => void)[] = [];
@@ -45,6 +47,7 @@ export class SseClient {
       if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
       const req = http.get(new URL(path, base), { headers }, (res) => {
         this.status = res.statusCode ?? 0;
+        this.headers = res.headers;
         if (this.status !== 200) {
           let body = '';
           res.on('data', (d) => {

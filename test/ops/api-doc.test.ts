@@ -10,6 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BUCKETS, DEFAULT_RATE_LIMITS } from '../../src/chat/limits.ts';
+import { Attachment, Ban, Channel, Member, Message, Report } from '../../src/contract/resources.ts';
+import { strictAjv } from '../../src/contract/validation.ts';
 import { ERRORS } from '../../src/errors.ts';
 import { routesOf } from '../../src/http/openapi.ts';
 import { WS_OP_FIELDS } from '../../src/http/routes/ws.ts';
@@ -93,6 +95,39 @@ describe('docs/api.md', () => {
     }
     assert.ok(Object.keys(WS_OP_FIELDS).includes('send'), 'the ops were read from src/http/routes/ws.ts');
     assert.deepEqual(wrong, [], `the "## WebSocket protocol" section of docs/api.md:\n${wrong.join('\n')}`);
+  });
+
+  test("the resources' JSON examples are valid against src/contract/resources.ts and invent no fields", () => {
+    /** The ```json blocks of the `### title` section, parsed. */
+    const examples = (title: string): Record<string, unknown>[] => {
+      const start = DOC.indexOf(`\n### ${title}\n`);
+      assert.ok(start >= 0, `docs/api.md has a "### ${title}" section`);
+      const end = DOC.indexOf('\n### ', start + 5);
+      return [...DOC.slice(start, end).matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!));
+    };
+    const resources = examples('Ban, Report, Webhook, Audit entry');
+    const cases: [string, Record<string, unknown> | undefined, { properties: object }, boolean][] = [
+      ['Channel', examples('Channel')[0], Channel, true],
+      ['Member', examples('Member')[0], Member, true],
+      ['Message', examples('Message')[0], Message, true],
+      // v1.1 adds fields to Attachment (sha256, width, …): only what the schema has is checked.
+      ['Attachment', examples('Attachment')[0], Attachment, false],
+      ['Ban', resources[0], Ban, true],
+      ['Report', resources[1], Report, true],
+    ];
+    const wrong: string[] = [];
+    for (const [name, example, schema, exact] of cases) {
+      if (!example) {
+        wrong.push(`${name}: no JSON example`);
+        continue;
+      }
+      const validate = strictAjv.compile(schema);
+      if (!validate(structuredClone(example))) wrong.push(`${name}: ${JSON.stringify(validate.errors?.[0])}`);
+      const known = Object.keys(schema.properties);
+      const extra = exact ? Object.keys(example).filter((k) => !known.includes(k)) : [];
+      if (extra.length) wrong.push(`${name}: fields the schema does not have: ${extra.join(', ')}`);
+    }
+    assert.deepEqual(wrong, [], 'the JSON examples of "## Resources" in docs/api.md');
   });
 
   test('lists every event type the triggers and the streams emit in the event catalogue', () => {

@@ -128,6 +128,34 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('GET /metrics names', () => {
+  test('every metric is named parley_…, once: process and Node.js metrics included, no doubled prefix', async () => {
+    const text = await metrics();
+    const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+    assert.ok(names.length > 10, 'metrics are exported');
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith('parley_')),
+      [],
+      'every name carries the parley_ prefix',
+    );
+    // No segment repeated back to back (parley_process_process_…, parley_parley_…).
+    assert.deepEqual(
+      names.filter((n) => /(^|_)([a-z]+)_\2_/.test(n)),
+      [],
+      'no name repeats a segment',
+    );
+    for (const name of [
+      'parley_process_cpu_seconds_total',
+      'parley_process_resident_memory_bytes',
+      'parley_nodejs_eventloop_lag_seconds',
+      'parley_nodejs_heap_size_used_bytes',
+    ]) {
+      assert.ok(names.includes(name), `${name} is exported`);
+    }
+    assert.ok((sample(text, 'parley_process_cpu_seconds_total') ?? 0) > 0, 'the CPU counter has a value');
+  });
+});
+
 describe('GET /readyz follows the listener and the schema', () => {
   const dbName = () => new URL(s.databaseUrl).pathname.slice(1);
   const listenerPid = async () => {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { docSections, routesOf } from '../../src/http/openapi.ts';
+import { strictAjv } from '../../src/contract/validation.ts';
+import { docSections, endpointSections, routeSchema, routesOf } from '../../src/http/openapi.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is checked field by field below
@@ -65,7 +66,9 @@ describe('/docs', () => {
     assert.deepEqual(
       missing,
       [],
-      `Add these to OPERATIONS in src/http/openapi-operations.ts (and to docs/api.md):\n${missing.join('\n')}`,
+      'Give each a summary and tag in src/http/openapi-operations.ts (openapi-server-operations.ts for /server) and ' +
+        'its description as a ' +
+        `"#### \`METHOD /path\`" section of docs/api.md:\n${missing.join('\n')}`,
     );
   });
 
@@ -81,7 +84,47 @@ describe('/docs', () => {
         if (/^2\d\d$/.test(code) && json && json.example === undefined) missing.push(`${method} ${path}: ${code}`);
       }
     }
-    assert.deepEqual(missing, [], `Give these an example in src/http/openapi-operations.ts:\n${missing.join('\n')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `Give these an example in src/http/openapi-operations.ts (or openapi-server-operations.ts):\n${missing.join('\n')}`,
+    );
+  });
+
+  test("each operation's description is its section of docs/api.md, not a second copy", () => {
+    const texts = endpointSections(readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8'));
+    const send = texts.get('POST /api/v1/channels/{id}/messages');
+    assert.ok(
+      send?.includes('| `client_id` |'),
+      'the section of POST /channels/{id}/messages is found, with its table',
+    );
+    const differ: string[] = [];
+    for (const [method, path] of apiRoutes()) {
+      const text = texts.get(`${method} ${path}`);
+      if (text && !operation(method, path)?.description?.startsWith(text)) differ.push(`${method} ${path}`);
+    }
+    assert.deepEqual(differ, [], 'these operations do not show their docs/api.md section');
+  });
+
+  test("every example is valid against its route's own schema (a body as the body validator takes it)", () => {
+    const wrong: string[] = [];
+    let bodies = 0;
+    const check = (where: string, schema: unknown) => {
+      const examples = (schema as { examples?: unknown[] } | undefined)?.examples;
+      for (const example of examples ?? []) {
+        if (where.endsWith(' body')) bodies++;
+        const validate = strictAjv.compile(schema as object);
+        // A copy: validation fills defaults and lower-cases UUIDs in place.
+        if (!validate(structuredClone(example))) wrong.push(`${where}: ${JSON.stringify(validate.errors?.[0])}`);
+      }
+    };
+    for (const key of routesOf(s.parley.app)) {
+      const schema = routeSchema(s.parley.app, key);
+      check(`${key} body`, schema?.body);
+      for (const [code, res] of Object.entries(schema?.response ?? {})) check(`${key} ${code}`, res);
+    }
+    assert.deepEqual(wrong, [], 'these examples do not match their schemas');
+    assert.ok(bodies > 15, `request body examples were checked (${bodies})`);
   });
 
   test('two routes sharing one schema object keep their own words (PUT and DELETE of a reaction)', () => {

@@ -20,6 +20,7 @@ const ABOVE: Record<string, string[]> = {
   realtime: ['chat', 'http', 'transports'],
   chat: ['http', 'transports'],
   transports: ['http'],
+  storage: ['chat', 'http', 'transports', 'realtime'],
 };
 
 test('imports only point down the layers', () => {

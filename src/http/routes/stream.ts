@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { userOf } from '../../chat/place.ts';
@@ -48,6 +49,8 @@ async function openStream(deps: HttpDeps, heartbeat: SseHeartbeat, req: FastifyR
   // which at 10,000 streams is 30,000 fewer writes per event. Node answers with Connection: close.
   res.useChunkedEncodingByDefault = false;
   res.writeHead(200, {
+    // Headers hooks set on the reply (CORS) are not sent by a hijacked reply unless passed on here.
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
