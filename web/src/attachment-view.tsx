@@ -1,5 +1,6 @@
+import type { Attachment } from '../../sdk/index.ts';
+import { fileSize } from './format-size.ts';
 import type { ChatStore } from './store.ts';
-import { type Attachment, fileSize, withToken } from './upload.ts';
 
 /** A message's files: images as thumbnails that open the full image, other files as links with name and size. */
 export function AttachmentList({ store, attachments }: { store: ChatStore; attachments: Attachment[] }) {
@@ -7,14 +8,15 @@ export function AttachmentList({ store, attachments }: { store: ChatStore; attac
   return (
     <ul class="attachments" aria-label="Attachments">
       {attachments.map((a) => {
-        const href = withToken(a.file_url, store.token);
+        // The token in the query: <img> and links send no Authorization header.
+        const href = store.client.fileUrl(a);
         const image = a.file_type.startsWith('image/') && a.thumbnail_url;
         return (
           <li key={a.id}>
             {image ? (
               <a href={href} target="_blank" rel="noopener noreferrer" class="attachment-image">
                 <img
-                  src={withToken(a.thumbnail_url!, store.token)}
+                  src={store.client.fileUrl(a, { thumbnail: true })}
                   alt={a.file_name}
                   width={a.width ? Math.min(a.width, 240) : undefined}
                   loading="lazy"

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
+import type { Attachment } from '../../sdk/index.ts';
+import { fileSize } from './format-size.ts';
 import type { ChatStore } from './store.ts';
-import { type Attachment, fileSize, uploadFile } from './upload.ts';
 
 interface Pending {
   key: number;
@@ -38,9 +39,13 @@ export function usePendingUploads(store: ChatStore): Uploads {
   const add = (files: Iterable<File>) => {
     for (const file of files) {
       const key = ++nextKey;
-      const job = uploadFile(store.token, file, (progress) => update(key, (p) => ({ ...p, progress })));
-      setItems((list) => [...list, { key, name: file.name, progress: 0, abort: job.abort }]);
-      job.done.then(
+      const stop = new AbortController();
+      const done = store.client.upload(file, {
+        signal: stop.signal,
+        onProgress: ({ loaded, total }) => update(key, (p) => ({ ...p, progress: total ? loaded / total : 0 })),
+      });
+      setItems((list) => [...list, { key, name: file.name, progress: 0, abort: () => stop.abort() }]);
+      done.then(
         (attachment) => update(key, (p) => ({ ...p, progress: 1, attachment })),
         (e: Error) => update(key, (p) => ({ ...p, error: e.message })),
       );
@@ -129,13 +134,12 @@ export function PendingUploads({ uploads }: { uploads: Uploads }) {
         <li key={p.key} class={p.error ? 'failed' : ''}>
           <span class="file-name">{p.name}</span>
           {p.attachment && <span class="muted small">{fileSize(p.attachment.file_size)}</span>}
-          {p.error ? (
+          {p.error && (
             <span class="form-error" role="alert">
               {p.error}
             </span>
-          ) : (
-            <progress max={1} value={p.progress} aria-label={`Uploading ${p.name}`} />
           )}
+          {!p.error && !p.attachment && <progress max={1} value={p.progress} aria-label={`Uploading ${p.name}`} />}
           <button type="button" class="icon-btn" aria-label={`Remove ${p.name}`} onClick={() => uploads.remove(p.key)}>
             ×
           </button>

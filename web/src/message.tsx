@@ -6,7 +6,6 @@ import { shortTime, time } from './format.ts';
 import { ReportDialog } from './report-dialog.tsx';
 import { RichText } from './rich-text.tsx';
 import type { ChatStore } from './store.ts';
-import type { Attachment } from './upload.ts';
 
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀'];
 
@@ -70,7 +69,7 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
             {m.edited_at && <span class="edited"> (edited)</span>}
           </div>
         )}
-        {!deleted && <AttachmentList store={store} attachments={(m.attachments ?? []) as Attachment[]} />}
+        {!deleted && <AttachmentList store={store} attachments={m.attachments} />}
         {m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => {

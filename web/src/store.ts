@@ -103,11 +103,7 @@ export class ChatStore {
     this.changed();
   }
 
-  /** The current token (it changes when the host application hands over a fresh one). */
-  get token(): string {
-    return this.me.token;
-  }
-
+  /** A fresh token from the host application (same user): the next request and reconnect use it. */
   setToken(token: string): void {
     this.me.token = token;
     this.client.setToken(token);
