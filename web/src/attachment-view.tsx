@@ -24,7 +24,15 @@ export function AttachmentList({ store, attachments }: { store: ChatStore; attac
               </a>
             ) : (
               <a href={href} target="_blank" rel="noopener noreferrer" class="attachment-file" download={a.file_name}>
-                <span aria-hidden="true">📄</span>
+                <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                  <path
+                    d="M6 3h8l4 4v14H6z M14 3v4h4"
+                    fill="none"
+                    stroke="currentColor"
+                    stroke-width="1.6"
+                    stroke-linejoin="round"
+                  />
+                </svg>
                 <span class="file-name">{a.file_name}</span>
                 <span class="muted small">{fileSize(a.file_size)}</span>
               </a>
