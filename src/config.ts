@@ -55,6 +55,8 @@ export interface Config {
   maxReactionsPerUser: number;
   /** Different reactions (emoji) one message may have. */
   maxEmojiPerMessage: number;
+  /** Origins of host pages that may hand the embedded web UI a token by postMessage (none: off). */
+  webEmbedOrigins: string[];
   /** Terms (words, phrases, -terms) one search may hold; each is an index lookup. */
   searchMaxTerms: number;
   /** Longest snippet of a search result, in UTF-16 code units (plus an ellipsis at a cut end). */
@@ -172,6 +174,27 @@ function regions(value: string | undefined): string[] {
   const bad = list.find((r) => !/^[A-Z]{2}$/.test(r));
   if (bad)
     throw new ConfigError(`PARLEY_CONTACT_PHONE_REGIONS must be two-letter region codes such as US,GB (got "${bad}")`);
+  return list;
+}
+
+function origins(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let ok = false;
+    try {
+      ok = new URL(o).origin === o && /^https?:$/.test(new URL(o).protocol);
+    } catch {
+      // not a URL: reported below
+    }
+    if (!ok) {
+      throw new ConfigError(
+        `PARLEY_WEB_EMBED_ORIGINS must be origins such as https://app.example.com, without a path (got "${o}")`,
+      );
+    }
+  }
   return list;
 }
 
@@ -346,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contactPhoneRegions: regions(env.PARLEY_CONTACT_PHONE_REGIONS),
     maxReactionsPerUser: int(env.PARLEY_MAX_REACTIONS_PER_USER, 'PARLEY_MAX_REACTIONS_PER_USER', 20),
     maxEmojiPerMessage: int(env.PARLEY_MAX_EMOJI_PER_MESSAGE, 'PARLEY_MAX_EMOJI_PER_MESSAGE', 100),
+    webEmbedOrigins: origins(env.PARLEY_WEB_EMBED_ORIGINS),
     searchMaxTerms: int(env.PARLEY_SEARCH_MAX_TERMS, 'PARLEY_SEARCH_MAX_TERMS', 16),
     searchSnippetChars: int(env.PARLEY_SEARCH_SNIPPET_CHARS, 'PARLEY_SEARCH_SNIPPET_CHARS', 160),
     idp: idp(env),

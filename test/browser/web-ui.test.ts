@@ -70,11 +70,11 @@ test('two users chat live in the web UI: channel, message, unread badge, reactio
   await message(alice, 'The new mockups are ready').waitFor(T);
   await bobItem.getByTestId('unread').filter({ hasText: '1' }).waitFor(T);
 
-  // Bob opens it: history shows the message, the badge goes, Alice sees "Seen by bob".
+  // Bob opens it: history shows the message, the badge goes, Alice sees "Seen by Bob Chen" (his name, not his id).
   await bobItem.click();
   await message(bob, 'The new mockups are ready').waitFor(T);
   await bobItem.getByTestId('unread').waitFor({ state: 'detached', ...T });
-  await message(alice, 'The new mockups are ready').locator('.seen', { hasText: 'Seen by bob' }).waitFor(T);
+  await message(alice, 'The new mockups are ready').locator('.seen', { hasText: 'Seen by Bob Chen' }).waitFor(T);
 
   // Both are online: the header's member list shows Bob's green dot to Alice.
   await alice.locator('.member-stack [title^="bob"] .dot.on').waitFor(T);
@@ -97,7 +97,7 @@ test('two users chat live in the web UI: channel, message, unread badge, reactio
 
   // Bob starts typing: Alice sees the indicator.
   await bob.locator('.channel .composer textarea').pressSequentially('Sure, I will', { delay: 20 });
-  await alice.getByTestId('typing').filter({ hasText: 'bob is typing' }).waitFor(T);
+  await alice.getByTestId('typing').filter({ hasText: 'Bob Chen is typing' }).waitFor(T);
   await alice.mouse.move(640, 700);
   await alice.screenshot({ path: `${SHOTS}/parley-ui-alice.png` });
 

@@ -1,13 +1,18 @@
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Channel, Message } from '../../sdk/index.ts';
+import { Avatar } from './avatar.tsx';
 import { Composer } from './composer.tsx';
 import { day, typingText } from './format.ts';
-import { Avatar, MessageItem } from './message.tsx';
+import { MembersPanel } from './members-panel.tsx';
+import { MessageItem } from './message.tsx';
+import { ModerationPanel } from './moderation-panel.tsx';
 import type { ChatStore } from './store.ts';
 
 const TYPE_LABEL = { group: 'Group', direct: 'Direct message', tutor_student: 'Tutor & student' } as const;
 
-export function ChannelView({ store, channel }: { store: ChatStore; channel: Channel }) {
+export function ChannelView({ store, channel, menu }: { store: ChatStore; channel: Channel; menu: ComponentChildren }) {
+  const [panel, setPanel] = useState<'members' | 'moderation'>();
   const history = store.histories.get(channel.id);
   const items = history?.items ?? [];
   const members = store.members.get(channel.id) ?? [];
@@ -30,6 +35,17 @@ export function ChannelView({ store, channel }: { store: ChatStore; channel: Cha
     last.current = { channel: channel.id, first, last: lastId, height: el.scrollHeight };
   });
 
+  // A message the address points at: into view, once per message.
+  const shown = useRef<string>();
+  useLayoutEffect(() => {
+    const id = store.highlightId;
+    if (!id || shown.current === id) return;
+    const el = list.current?.querySelector<HTMLElement>(`[data-message="${id}"]`);
+    if (!el) return;
+    shown.current = id;
+    el.scrollIntoView({ block: 'center' });
+  });
+
   // "Seen by": each other member under the last message they have read, skipping their own messages.
   const seen = new Map<string, string[]>();
   const index = new Map(items.map((m, i) => [m.id, i]));
@@ -41,12 +57,15 @@ export function ChannelView({ store, channel }: { store: ChatStore; channel: Cha
     if (at) seen.set(at, [...(seen.get(at) ?? []), m.user_id]);
   }
   const title = store.title(channel);
+  const peer = channel.type === 'direct' ? store.peer(channel.id) : undefined;
+  const moderator = store.isModerator(channel.id);
   return (
-    <main class="channel">
+    <main class="channel" aria-label={title}>
       <header class="channel-head">
+        {menu}
         <div class="channel-title">
-          {channel.type === 'direct' ? (
-            <Avatar id={title} online={store.isOnline(title)} />
+          {peer ? (
+            <Avatar id={peer} user={store.users.get(peer)} online={store.isOnline(peer)} />
           ) : (
             <span class="hash big" aria-hidden="true">
               {channel.type === 'tutor_student' ? '🎓' : '#'}
@@ -54,21 +73,55 @@ export function ChannelView({ store, channel }: { store: ChatStore; channel: Cha
           )}
           <div>
             <h2>{title}</h2>
-            <div class="muted small">
+            <div class="muted small channel-sub">
               {TYPE_LABEL[channel.type]} · {channel.member_count} member{channel.member_count === 1 ? '' : 's'}
               {channel.description ? ` · ${channel.description}` : ''}
             </div>
           </div>
+          {channel.is_frozen && <span class="pill frozen">Frozen</span>}
+          {channel.slow_mode_seconds > 0 && <span class="pill">Slow mode {channel.slow_mode_seconds} s</span>}
         </div>
-        <div class="member-stack">
-          {members.slice(0, 8).map((m) => (
-            <span key={m.user_id} title={`${m.user_id} (${m.role})${store.isOnline(m.user_id) ? ' · online' : ''}`}>
-              <Avatar id={m.user_id} online={store.isOnline(m.user_id)} size="sm" />
+        <button
+          type="button"
+          class="member-stack"
+          aria-label={`Members (${members.length})`}
+          onClick={() => setPanel('members')}
+        >
+          {members.slice(0, 5).map((m) => (
+            <span
+              key={m.user_id}
+              title={`${m.user_id} (${m.role})${store.isOnline(m.user_id) ? ' · online' : ''}`}
+              data-user={m.user_id}
+            >
+              <Avatar id={m.user_id} user={store.users.get(m.user_id)} online={store.isOnline(m.user_id)} size="sm" />
             </span>
           ))}
-        </div>
+        </button>
+        {moderator && (
+          <button
+            type="button"
+            class="icon-btn head-btn"
+            aria-label="Moderation"
+            title="Moderation"
+            onClick={() => setPanel('moderation')}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path
+                d="M12 3 5 6v5c0 4.5 3 8.3 7 10 4-1.7 7-5.5 7-10V6z"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="1.8"
+                stroke-linejoin="round"
+              />
+            </svg>
+          </button>
+        )}
       </header>
-      <div class="messages" ref={list}>
+      {panel === 'members' && <MembersPanel store={store} channelId={channel.id} onClose={() => setPanel(undefined)} />}
+      {panel === 'moderation' && (
+        <ModerationPanel store={store} channel={channel} onClose={() => setPanel(undefined)} />
+      )}
+      <div class="messages" ref={list} role="log" aria-live="polite" aria-label={`Messages in ${title}`}>
         <div class="messages-inner">
           {history?.hasMore && (
             <div class="load-older">
@@ -111,7 +164,7 @@ export function ChannelView({ store, channel }: { store: ChatStore; channel: Cha
               <i />
               <i />
             </span>
-            {typingText(typers)}
+            {typingText(typers.map((u) => store.users.name(u)))}
           </>
         )}
       </div>

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ChatStore } from './store.ts';
 
-function Dialog(props: {
+export function Dialog(props: {
   title: string;
   onClose: () => void;
   onSubmit: () => Promise<void>;
@@ -19,11 +19,17 @@ function Dialog(props: {
         if (e.target === e.currentTarget) props.onClose();
       }}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') props.onClose();
+        if (e.key === 'Escape') {
+          // Handled: the drawer and panels behind the dialog stay as they are.
+          e.preventDefault();
+          props.onClose();
+        }
       }}
     >
       <form
         class="card dialog"
+        role="dialog"
+        aria-modal="true"
         aria-label={props.title}
         onSubmit={async (e) => {
           e.preventDefault();

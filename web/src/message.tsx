@@ -1,18 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { Message } from '../../sdk/index.ts';
-import { colorOf, initials, shortTime, time } from './format.ts';
+import { AttachmentList } from './attachment-view.tsx';
+import { Avatar } from './avatar.tsx';
+import { shortTime, time } from './format.ts';
+import { ReportDialog } from './report-dialog.tsx';
+import { RichText } from './rich-text.tsx';
 import type { ChatStore } from './store.ts';
 
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀'];
-
-export function Avatar({ id, online, size }: { id: string; online?: boolean; size?: 'sm' }) {
-  return (
-    <span class={`avatar${size ? ` ${size}` : ''}`} style={{ background: colorOf(id) }} aria-hidden="true">
-      {initials(id)}
-      {online !== undefined && <span class={`dot${online ? ' on' : ''}`} />}
-    </span>
-  );
-}
 
 interface Props {
   store: ChatStore;
@@ -26,22 +21,34 @@ interface Props {
 export function MessageItem({ store, message: m, compact, inThread, seenBy }: Props) {
   const [editing, setEditing] = useState(false);
   const [picker, setPicker] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const mine = m.user_id === store.me.userId;
   const deleted = m.deleted_at !== null;
+  const observer = store.myRole(m.channel_id) === 'observer';
   const run = (p: Promise<unknown>) => void p.catch((e) => store.fail(e));
+  const author = m.user_id ? store.users.get(m.user_id) : undefined;
+  const authorName = m.user_id ? store.users.name(m.user_id) : 'System';
+  const highlighted = store.highlightId === m.id;
   return (
-    <div class={`msg${compact ? ' compact' : ''}${mine ? ' mine' : ''}`} data-message={m.id}>
+    <div
+      class={`msg${compact ? ' compact' : ''}${mine ? ' mine' : ''}${highlighted ? ' highlight' : ''}`}
+      data-message={m.id}
+      aria-current={highlighted ? 'true' : undefined}
+    >
       <div class="msg-gutter">
         {compact ? (
           <span class="msg-time-hover">{shortTime(m.created_at)}</span>
         ) : (
-          <Avatar id={m.user_id ?? 'system'} online={m.user_id !== null && store.isOnline(m.user_id)} />
+          <Avatar id={m.user_id ?? 'system'} user={author} online={m.user_id !== null && store.isOnline(m.user_id)} />
         )}
       </div>
       <div class="msg-main">
+        {compact && <span class="sr-only">{authorName}: </span>}
         {!compact && (
           <div class="msg-head">
-            <span class="author">{m.user_id}</span>
+            <span class="author" title={m.user_id ?? undefined}>
+              {authorName}
+            </span>
             <time dateTime={m.created_at}>{time(m.created_at)}</time>
           </div>
         )}
@@ -58,10 +65,11 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
           />
         ) : (
           <div class="msg-body">
-            {m.content}
+            <RichText text={m.content} />
             {m.edited_at && <span class="edited"> (edited)</span>}
           </div>
         )}
+        {!deleted && <AttachmentList store={store} attachments={m.attachments} />}
         {m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => {
@@ -71,7 +79,10 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
                   type="button"
                   key={r.emoji}
                   class={`reaction${reacted ? ' mine' : ''}`}
-                  title={r.user_ids.join(', ')}
+                  title={r.user_ids.map((u) => store.users.name(u)).join(', ')}
+                  aria-label={`${r.emoji} ${r.count}${reacted ? ', including you' : ''}`}
+                  aria-pressed={reacted}
+                  disabled={observer}
                   onClick={() => run(store.toggleReaction(m, r.emoji))}
                 >
                   <span>{r.emoji}</span>
@@ -86,7 +97,9 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
             {m.thread_reply_count} {m.thread_reply_count === 1 ? 'reply' : 'replies'}
           </button>
         )}
-        {seenBy && seenBy.length > 0 && <div class="seen">Seen by {seenBy.join(', ')}</div>}
+        {seenBy && seenBy.length > 0 && (
+          <div class="seen">Seen by {seenBy.map((u) => store.users.name(u)).join(', ')}</div>
+        )}
       </div>
       {!deleted && !editing && (
         <div class={`msg-actions${picker ? ' open' : ''}`}>
@@ -107,10 +120,18 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
               ))}
             </div>
           )}
-          <button type="button" title="Add reaction" aria-label="Add reaction" onClick={() => setPicker(!picker)}>
-            ☺
-          </button>
-          {!inThread && (
+          {!observer && (
+            <button
+              type="button"
+              title="Add reaction"
+              aria-label="Add reaction"
+              aria-expanded={picker}
+              onClick={() => setPicker(!picker)}
+            >
+              ☺
+            </button>
+          )}
+          {!inThread && !observer && (
             <button
               type="button"
               title="Reply in thread"
@@ -137,8 +158,14 @@ export function MessageItem({ store, message: m, compact, inThread, seenBy }: Pr
               🗑
             </button>
           )}
+          {!mine && m.user_id !== null && (
+            <button type="button" title="Report" aria-label="Report message" onClick={() => setReporting(true)}>
+              ⚑
+            </button>
+          )}
         </div>
       )}
+      {reporting && <ReportDialog store={store} message={m} author={authorName} onClose={() => setReporting(false)} />}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Channel } from '../../sdk/index.ts';
+import { Avatar } from './avatar.tsx';
 import { NewChannelDialog, NewDirectDialog } from './dialogs.tsx';
-import { Avatar } from './message.tsx';
+import { SearchBox } from './search.tsx';
 import type { ChatStore } from './store.ts';
 
 const STATE_TEXT = {
@@ -12,19 +13,29 @@ const STATE_TEXT = {
   closed: 'Disconnected',
 } as const;
 
-export function Sidebar({ store, onSignOut }: { store: ChatStore; onSignOut: () => void }) {
+export function Sidebar({
+  store,
+  onSignOut,
+  inert,
+}: {
+  store: ChatStore;
+  onSignOut: () => void;
+  /** A closed drawer on a phone: out of the tab order and the accessibility tree. */
+  inert?: boolean;
+}) {
   const [dialog, setDialog] = useState<'channel' | 'direct'>();
   const channels = store.sortedChannels;
   const groups = channels.filter((c) => c.type !== 'direct');
   const directs = channels.filter((c) => c.type === 'direct');
   return (
-    <aside class="sidebar">
+    <aside class="sidebar" id="sidebar" aria-label="Conversations and search" inert={inert}>
       <header class="sidebar-head">
         <div class="brand">
           <span class="logo" aria-hidden="true" />
           <span>Parley</span>
         </div>
       </header>
+      <SearchBox store={store} />
       <nav class="channel-nav" aria-label="Conversations">
         <Section title="Channels" action="New channel" onAction={() => setDialog('channel')}>
           {groups.map((c) => (
@@ -40,9 +51,9 @@ export function Sidebar({ store, onSignOut }: { store: ChatStore; onSignOut: () 
         </Section>
       </nav>
       <footer class="me">
-        <Avatar id={store.me.userId} online={store.connection === 'open'} />
+        <Avatar id={store.me.userId} user={store.users.get(store.me.userId)} online={store.connection === 'open'} />
         <div class="me-text">
-          <div class="me-name">{store.me.name || store.me.userId}</div>
+          <div class="me-name">{store.users.get(store.me.userId)?.name || store.me.name || store.me.userId}</div>
           <div class={`conn conn-${store.connection}`} data-testid="connection">
             {STATE_TEXT[store.connection]}
           </div>
@@ -81,11 +92,12 @@ function ChannelItem({ store, channel }: { store: ChatStore; channel: Channel })
       <button
         type="button"
         class={`channel-item${active ? ' active' : ''}${unread ? ' unread' : ''}`}
+        aria-current={active ? 'page' : undefined}
         onClick={() => void store.open(channel.id).catch((e) => store.fail(e))}
         data-channel={channel.id}
       >
         {peer ? (
-          <Avatar id={peer} online={store.isOnline(peer)} size="sm" />
+          <Avatar id={peer} user={store.users.get(peer)} online={store.isOnline(peer)} size="sm" />
         ) : (
           <span class="hash" aria-hidden="true">
             {channel.type === 'tutor_student' ? '🎓' : '#'}

@@ -1,7 +1,40 @@
 import { useState } from 'preact/hooks';
+import type { UiConfig } from './embed.ts';
 import { type Session, signIn } from './store.ts';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+/**
+ * With the demo sign-in on: a form (anyone can be anyone). Off: the UI waits for the host
+ * application's token and says so, with no form the server would refuse.
+ */
+export function SignIn({ config, onSignedIn }: { config: UiConfig; onSignedIn: (s: Session) => void }) {
+  if (!config.dev_auth) return <NoToken embedded={config.embed_origins.length > 0} />;
+  return <DemoSignIn onSignedIn={onSignedIn} />;
+}
+
+function NoToken({ embedded }: { embedded: boolean }) {
+  return (
+    <div class="signin">
+      <div class="card signin-card" data-testid="no-token">
+        <div class="brand">
+          <span class="logo" aria-hidden="true" />
+          <span>Parley</span>
+        </div>
+        <h1>Not signed in</h1>
+        <p>
+          This chat opens from the application it belongs to, which signs you in. Go back to that application and open
+          the chat from there.
+        </p>
+        {embedded && (
+          <p class="muted small" role="status">
+            Waiting for the application to sign you in…
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function DemoSignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [userId, setUserId] = useState('');
   const [name, setName] = useState('');
   const [error, setError] = useState<string>();
@@ -13,12 +46,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     try {
       onSignedIn(await signIn(userId.trim(), name.trim()));
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      setError(
-        status === 404
-          ? 'This server does not allow demo sign-in (PARLEY_DEV_AUTH is off). Sign in through your application instead.'
-          : (err as Error).message,
-      );
+      setError((err as Error).message);
     } finally {
       setBusy(false);
     }
@@ -54,14 +82,18 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             placeholder="e.g. Alice Smith"
           />
         </label>
-        {error && <p class="form-error">{error}</p>}
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
         <button type="submit" class="primary" disabled={busy || !userId.trim()}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
         <p class="note">
           <strong>Local demo mode.</strong> This server runs with <code>PARLEY_DEV_AUTH=1</code>, so anyone can sign in
-          as any user id, with no password. In production your application signs each user's token (a JWT, HS256, with{' '}
-          <code>PARLEY_JWT_SECRET</code>) and the demo sign-in is off.
+          as any user id, with no password. In production your application signs each user's token and hands it to this
+          page (see "Embedding the web UI" in the README); the demo sign-in is off.
         </p>
       </form>
     </div>

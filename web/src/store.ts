@@ -1,11 +1,18 @@
 import { type Channel, type ConnectionState, type Member, type Message, ParleyClient } from '../../sdk/index.ts';
 import { applyEvent } from './events.ts';
+import { go } from './route.ts';
+import { UserDirectory } from './users.ts';
 
 export interface Session {
   token: string;
   userId: string;
   name: string;
+  /** `dev`: the demo sign-in; `host`: a token the host application handed over (see embed.ts). */
+  source?: 'dev' | 'host';
 }
+
+/** Roles that moderate a channel (ban, freeze, slow mode), as the server's permissions say. */
+export const MODERATORS = new Set(['owner', 'admin', 'tutor']);
 
 export interface History {
   items: Message[];
@@ -30,6 +37,16 @@ export class ChatStore {
   threadId: string | undefined;
   connection: ConnectionState = 'idle';
   error: string | undefined;
+  /** A confirmation shown for a few seconds (role="status"). */
+  info: string | undefined;
+  private infoTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly users: UserDirectory;
+  /** Users I block (`GET /me/blocks`). */
+  blocks = new Set<string>();
+  /** The message the address points at (`#/c/…/m/<id>`): scrolled to and highlighted. */
+  highlightId: string | undefined;
+  /** Per channel: when slow mode lets me send again (ms since the epoch), after a 429. */
+  slowUntil = new Map<string, number>();
   private listeners = new Set<() => void>();
   connectedOnce = false;
   private offs: (() => void)[] = [];
@@ -39,6 +56,8 @@ export class ChatStore {
   constructor(session: Session) {
     this.me = session;
     this.client = new ParleyClient({ baseUrl: location.origin, token: session.token });
+    this.users = new UserDirectory(this.client, () => this.changed());
+    if (session.name) this.users.seed({ id: session.userId, name: session.name, avatar_url: null });
   }
 
   subscribe(fn: () => void): () => void {
@@ -71,6 +90,23 @@ export class ChatStore {
     document.removeEventListener('visibilitychange', this.onVisible);
     clearInterval(this.typingTimer);
     clearTimeout(this.onlineTimer);
+    clearTimeout(this.infoTimer);
+  }
+
+  inform(text: string): void {
+    this.info = text;
+    clearTimeout(this.infoTimer);
+    this.infoTimer = setTimeout(() => {
+      this.info = undefined;
+      this.changed();
+    }, 5000);
+    this.changed();
+  }
+
+  /** A fresh token from the host application (same user): the next request and reconnect use it. */
+  setToken(token: string): void {
+    this.me.token = token;
+    this.client.setToken(token);
   }
 
   fail(e: unknown): void {
@@ -80,14 +116,20 @@ export class ChatStore {
 
   /** Loads everything afresh (start, and after a `reset` or a stream that could not resume). */
   async reload(): Promise<void> {
-    const [channels, online] = await Promise.all([this.client.listChannels(), this.client.onlineUsers()]);
+    const [channels, online, blocks] = await Promise.all([
+      this.client.listChannels(),
+      this.client.onlineUsers(),
+      this.client.request<{ user_ids: string[] }>('GET', '/me/blocks'),
+    ]);
     this.channels = new Map(channels.map((c) => [c.id, c]));
     this.online = new Set(online.map((u) => u.user_id));
+    this.blocks = new Set(blocks.user_ids);
+    this.users.clear();
     await Promise.all(channels.filter((c) => c.type === 'direct').map((c) => this.loadMembers(c.id)));
     const active = this.activeId;
     this.histories.clear();
     this.threads.clear();
-    if (active && this.channels.has(active)) await this.open(active);
+    if (active && this.channels.has(active)) await this.open(active, true);
     else this.activeId = undefined;
     this.changed();
   }
@@ -105,7 +147,10 @@ export class ChatStore {
   }
 
   title(c: Channel): string {
-    if (c.type === 'direct') return this.peer(c.id) ?? 'Direct message';
+    if (c.type === 'direct') {
+      const peer = this.peer(c.id);
+      return peer ? this.users.name(peer) : 'Direct message';
+    }
     return c.name || 'Untitled channel';
   }
 
@@ -128,15 +173,27 @@ export class ChatStore {
     }, 300);
   }
 
+  /** My role in a channel (undefined until its members are loaded). */
+  myRole(channelId: string): string | undefined {
+    return this.members.get(channelId)?.find((m) => m.user_id === this.me.userId)?.role;
+  }
+
+  isModerator(channelId: string): boolean {
+    return MODERATORS.has(this.myRole(channelId) ?? '');
+  }
+
   typers(channelId: string): string[] {
     return [...(this.typing.get(channelId)?.keys() ?? [])];
   }
 
   // ── actions ─────────────────────────────────────────────────────────────
 
-  async open(channelId: string): Promise<void> {
+  /** Opens a channel; `fromAddress`: the address already says so (no new history entry). */
+  async open(channelId: string, fromAddress = false): Promise<void> {
     this.activeId = channelId;
     this.threadId = undefined;
+    this.highlightId = undefined;
+    if (!fromAddress) go({ channelId });
     this.changed();
     const jobs: Promise<unknown>[] = [this.loadMembers(channelId)];
     if (!this.histories.has(channelId)) jobs.push(this.loadOlder(channelId));
@@ -179,10 +236,30 @@ export class ChatStore {
     this.changed();
   }
 
-  async send(channelId: string, content: string, parentId?: string): Promise<void> {
-    const msg = await this.client.sendMessage(channelId, { content, parent_message_id: parentId ?? null });
-    void this.client.typing(channelId, false).catch(() => {});
-    this.upsert(msg);
+  async send(
+    channelId: string,
+    content: string,
+    opts: { parentId?: string; mentions?: string[]; attachmentIds?: string[] } = {},
+  ): Promise<void> {
+    const input = {
+      content,
+      parent_message_id: opts.parentId ?? null,
+      ...(opts.mentions?.length ? { mentions: opts.mentions } : {}),
+      ...(opts.attachmentIds?.length ? { attachment_ids: opts.attachmentIds } : {}),
+    };
+    try {
+      const msg = await this.client.sendMessage(channelId, input);
+      void this.client.typing(channelId, false).catch(() => {});
+      this.upsert(msg);
+    } catch (e) {
+      // Slow mode: the server says when; the composer counts down to it.
+      const retry = (e as { status?: number; retryAfter?: number }).retryAfter;
+      if ((e as { status?: number }).status === 429 && retry) {
+        this.slowUntil.set(channelId, Date.now() + retry * 1000);
+        this.changed();
+      }
+      throw e;
+    }
   }
 
   async toggleReaction(m: Message, emoji: string): Promise<void> {
@@ -290,5 +367,11 @@ export class ChatStore {
 
 export async function signIn(userId: string, name: string): Promise<Session> {
   const token = await ParleyClient.devToken(location.origin, userId, name || undefined);
-  return { token, userId, name };
+  return { token, userId, name, source: 'dev' };
+}
+
+/** A session for a token the host application handed over: the server says whose it is. */
+export async function sessionFromToken(token: string): Promise<Session> {
+  const me = await new ParleyClient({ baseUrl: location.origin, token }).me();
+  return { token, userId: me.id, name: me.name ?? '', source: 'host' };
 }
