@@ -114,6 +114,16 @@ for (const [label, viewport] of [
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
     });
     const big = randomBytes(15 * 1024 * 1024);
+    // Upload at 5 MB/s (Chromium's own network throttling): on a quiet machine a local 15 MB upload
+    // can finish between two progress events, and the bar would never be seen in between.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 5 * 1024 * 1024,
+    });
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Attach files' }).click();
     await (await chooser).setFiles({ name: 'recording.bin', mimeType: 'application/octet-stream', buffer: big });
@@ -125,6 +135,12 @@ for (const [label, viewport] of [
       values.some((v) => v > 0 && v < 1),
       `the bar moved between 0 and 1: ${values.slice(0, 20).join(' ')}`,
     );
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
 
     await dropFile(page, 'diagram.png', png(800, 500));
     await pasteFile(page, 'pasted.txt', 'pasted text');
