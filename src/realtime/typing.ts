@@ -23,6 +23,8 @@ interface Announced {
   /** The state asked for last, if it has not been announced yet (a trailing announcement is due). */
   wanted?: boolean;
   trailing?: NodeJS.Timeout;
+  /** The announcements in flight, in order: each writes and publishes after the one before it. */
+  sending?: Promise<void>;
 }
 
 /**
@@ -102,7 +104,21 @@ export class Typing {
     void this.announce(channelId, userId, wanted).catch(() => {});
   }
 
-  private async announce(channelId: string, userId: string, isTyping: boolean): Promise<void> {
+  /**
+   * One user's announcements in a channel go out in the order they were decided: each is an upsert
+   * then a publish, and two in flight on different pool connections could otherwise finish the other
+   * way round, leaving watchers with the state before the last.
+   */
+  private announce(channelId: string, userId: string, isTyping: boolean): Promise<void> {
+    const a = this.announced.get(`${channelId}:${userId}`);
+    const send = () => this.write(channelId, userId, isTyping);
+    if (!a) return send();
+    const next = (a.sending ?? Promise.resolve()).then(send, send);
+    a.sending = next.catch(() => {});
+    return next;
+  }
+
+  private async write(channelId: string, userId: string, isTyping: boolean): Promise<void> {
     await this.sql`
       INSERT INTO typing_indicators (channel_id, user_id, is_typing, updated_at, expires_at)
       VALUES (${channelId}, ${userId}, ${isTyping}, now(), now() + ${`${TYPING_TTL_MS} milliseconds`}::interval)

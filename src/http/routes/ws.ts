@@ -122,6 +122,8 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
   }
   transport.onClose(() => clearTimeout(grace));
 
+  let queue: Promise<void> = Promise.resolve();
+  let pendingBytes = 0;
   const onFrame = (raw: RawData, isBinary: boolean) => {
     let msg: unknown;
     try {
@@ -156,18 +158,37 @@ function handle(deps: HttpDeps, socket: WebSocket, req: FastifyRequest): void {
       void start(typed.last_event_id, true).then(() => ack(ref, { ok: true }));
       return;
     }
-    perform(deps, actor, typed).then(
-      (data) => ack(ref, data === undefined ? { ok: true } : { ok: true, data }),
-      (err) => {
-        const e = toApiError(err);
-        if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
-        ack(ref, {
-          ok: false,
-          error: e.toJSON().error,
-          ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
-        });
-      },
-    );
+    // A socket's ops run one after another, in the order they came: "typing" then "stopped" must
+    // not be decided the other way round because one membership lookup answered first, and two
+    // messages sent in a row are written in that order. The bytes of the ops waiting are bounded
+    // like what a stream buffers (PARLEY_MAX_BUFFERED_BYTES): past it an op is refused at once.
+    const size = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+    if (pendingBytes > 0 && pendingBytes + size > deps.config.maxBufferedBytes) {
+      ack(ref, {
+        ok: false,
+        error: { code: 'rate_limited', message: 'Too many ops are waiting on this socket: wait for their acks.' },
+        retry_after_ms: 1000,
+      });
+      return;
+    }
+    pendingBytes += size;
+    queue = queue
+      .then(() => perform(deps, actor, typed))
+      .then(
+        (data) => ack(ref, data === undefined ? { ok: true } : { ok: true, data }),
+        (err) => {
+          const e = toApiError(err);
+          if (e.status >= 500 && e.code !== 'unavailable') req.log.error({ err }, 'websocket op failed');
+          ack(ref, {
+            ok: false,
+            error: e.toJSON().error,
+            ...(e.retryAfterMs !== undefined ? { retry_after_ms: e.retryAfterMs } : {}),
+          });
+        },
+      )
+      .finally(() => {
+        pendingBytes -= size;
+      });
   };
   // Nothing a client sends may throw out of the handler: an exception there would be uncaught and
   // take the process, and every stream on it, down. A bug is answered as an internal error instead.
