@@ -23,7 +23,14 @@ export const PreferencesInput = Type.Object(
 
 export async function listMembers(chat: Chat, actor: Actor, channelId: string): Promise<Member[]> {
   await placeIn(chat, actor, channelId);
-  return membersOf(chat.sql, channelId);
+  const members = await membersOf(chat.sql, channelId);
+  // An observer's read point is theirs alone, as their read receipts are (db/live/members.sql): to
+  // other members the list shows no last read; the host's server key sees everything.
+  const me = actor.kind === 'user' ? actor.userId : undefined;
+  if (me === undefined) return members;
+  return members.map((m) =>
+    m.role === 'observer' && m.user_id !== me ? { ...m, last_read_message_id: null, last_read_at: null } : m,
+  );
 }
 
 /** Adds a member: `created` false when they were one already (nothing changes then). */

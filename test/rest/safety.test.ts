@@ -82,7 +82,13 @@ test('observers read everything and write nothing; nobody mentions them; their r
   );
   // Shown as such; only the host (or an owner or admin) seats or removes an observer.
   const members = (await s.as('ob-student').get(`/api/v1/channels/${ch}/members`)).body.members;
-  assert.equal(members.find((x: { user_id: string }) => x.user_id === 'ob-parent').role, 'observer');
+  const seenAsStudent = members.find((x: { user_id: string }) => x.user_id === 'ob-parent');
+  assert.equal(seenAsStudent.role, 'observer');
+  // Nor does the member list give the observer's read point away; the observer sees their own.
+  assert.equal(seenAsStudent.last_read_message_id, null);
+  assert.equal(seenAsStudent.last_read_at, null);
+  const own = (await s.as('ob-parent').get(`/api/v1/channels/${ch}/members`)).body.members;
+  assert.equal(own.find((x: { user_id: string }) => x.user_id === 'ob-parent').last_read_message_id, m.body.id);
   assertError(await s.as('ob-tutor').delete(`/api/v1/channels/${ch}/members/ob-parent`), 403, 'forbidden');
   assertError(
     await s.as('ob-tutor').post(`/api/v1/channels/${ch}/members`, { user_id: 'ob-aunt', role: 'observer' }),
