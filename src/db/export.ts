@@ -19,7 +19,9 @@ const BAN = `channel_id, user_id, parley_ts(until) AS until, reason, created_by,
 const REPORT = `r.id, r.message_id, r.channel_id, r.reporter, r.kind, r.reason, r.status, r.resolution,
   r.resolved_by, parley_ts(r.resolved_at) AS resolved_at, parley_ts(r.created_at) AS created_at`;
 // Every column of an attachment but where its bytes are (storage is nobody's business outside).
-const ATTACHMENT = `(to_jsonb(a) - 'storage_key') || jsonb_build_object('created_at', parley_ts(a.created_at))`;
+const REACTION = `jsonb_build_object('message_id', r.message_id, 'user_id', r.user_id,
+  'emoji', r.emoji, 'created_at', parley_ts(r.created_at))`;
+const ATTACHMENT = `(to_jsonb(a) - 'storage_key' - 'thumbnail_key') || jsonb_build_object('created_at', parley_ts(a.created_at))`;
 
 /**
  * One query per kind of thing, each one object per line with its `type`, in a stable order. Each
@@ -47,13 +49,7 @@ const CHANNEL_SECTIONS: Section[] = [
       FROM attachments a JOIN channel_messages m ON m.id = a.message_id
      WHERE m.channel_id = ${id(s)} ORDER BY a.created_at, a.id`,
   (sql, s) => sql`
-    SELECT ${sql.unsafe(
-      line(
-        'reaction',
-        `jsonb_build_object('message_id', r.message_id, 'user_id', r.user_id,
-             'emoji', r.emoji, 'created_at', parley_ts(r.created_at))`,
-      ),
-    )}
+    SELECT ${sql.unsafe(line('reaction', REACTION))}
       FROM message_reactions r JOIN channel_messages m ON m.id = r.message_id
      WHERE m.channel_id = ${id(s)} ORDER BY m.seq, r.created_at, r.user_id, r.emoji`,
   (sql, s) => sql`
@@ -85,13 +81,7 @@ const USER_SECTIONS: Section[] = [
     SELECT ${sql.unsafe(line('attachment', ATTACHMENT))}
       FROM attachments a WHERE a.uploader_id = ${id(s)} ORDER BY a.created_at, a.id`,
   (sql, s) => sql`
-    SELECT ${sql.unsafe(
-      line(
-        'reaction',
-        `jsonb_build_object('message_id', r.message_id, 'user_id', r.user_id,
-             'emoji', r.emoji, 'created_at', parley_ts(r.created_at))`,
-      ),
-    )}
+    SELECT ${sql.unsafe(line('reaction', REACTION))}
       FROM message_reactions r WHERE r.user_id = ${id(s)} ORDER BY r.created_at, r.message_id, r.emoji`,
   (sql, s) => sql`
     SELECT ${sql.unsafe(line('revision', 'to_jsonb(x)'))}

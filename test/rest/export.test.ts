@@ -97,6 +97,7 @@ test('a channel export holds everything kept, one object per line with its type'
   assert.equal(attachment!.data.file_name, 'notes.pdf');
   assert.equal(attachment!.data.message_id, reply.id);
   assert.equal('storage_key' in attachment!.data, false, 'where the bytes are is not exported');
+  assert.equal('thumbnail_key' in attachment!.data, false, 'nor where its thumbnail is');
   assert.equal(ofType(lines, 'reaction')[0]!.data.message_id, reply.id);
   assert.equal(ofType(lines, 'report')[0]!.data.reason, 'check this');
   assert.equal(ofType(lines, 'ban')[0]!.data.user_id, 'c-carol');
